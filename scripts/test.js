@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `npm test`: build (the web UI the end-to-end tests load, and the Electron bundles as a packaging
+// smoke test), type-check, run every vitest suite, and print one closing line "N passed, N failed".
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+
+const bin = (name) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname
+let passed = 0
+let failed = 0
+
+function step(name, cmd, args) {
+  console.log(`\n▶ ${name}`)
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: process.env })
+  if (r.status === 0) passed++
+  else {
+    failed++
+    console.log(`✗ ${name} failed (exit ${r.status ?? r.signal})`)
+  }
+  return r.status === 0
+}
+
+const onlyVitest = process.argv.slice(2)
+if (onlyVitest.length === 0) {
+  step('build: electron-vite build (main, preload, renderer)', bin('electron-vite'), ['build'])
+  step('typecheck: core, CLI, desktop, tests', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit'])
+  step('typecheck: renderer', bin('tsc'), ['-p', 'tsconfig.web.json', '--noEmit'])
+}
+
+const report = '.vitest-report.json'
+rmSync(report, { force: true })
+console.log('\n▶ vitest')
+const r = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...onlyVitest], { stdio: 'inherit', env: process.env })
+if (existsSync(report)) {
+  const j = JSON.parse(readFileSync(report, 'utf8'))
+  passed += j.numPassedTests
+  failed += j.numFailedTests
+  // A file that fails to load has no tests but is a failure.
+  failed += j.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length
+} else {
+  failed++
+  console.log(`✗ vitest produced no report (exit ${r.status ?? r.signal})`)
+}
+console.log(`\n${passed} passed, ${failed} failed`)
+process.exit(failed === 0 ? 0 : 1)

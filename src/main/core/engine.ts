@@ -1,0 +1,43 @@
+import type { EventEmitter } from 'node:events'
+import type { EngineStatus } from '../../shared/ui-api/index.ts'
+import type { Auth } from '../auth/index.ts'
+import type { Config } from '../config/index.ts'
+import type { LanServer } from '../lan/index.ts'
+import type { Logger } from '../log/index.ts'
+import type { Store } from '../store/index.ts'
+import type { UiRouter } from '../uiapi/index.ts'
+
+export type { EngineStatus } from '../../shared/ui-api/index.ts'
+
+/** A part of the core with a lifecycle: every room with running parts exposes one. */
+export interface Engine {
+  readonly name: string
+  start(): Promise<void>
+  stop(): Promise<void>
+  status(): EngineStatus
+}
+
+/**
+ * Events between rooms, so a room can follow another without reaching into it
+ * (e.g. messaging republishes camera and timing changes as bus topics).
+ */
+export interface CoreEventMap {
+  /** An engine's state changed; the status topic and the tray follow this. */
+  'engine.state': [name: string, status: EngineStatus]
+}
+
+export type CoreEvents = EventEmitter<CoreEventMap>
+
+/** What the composition root hands to every room. */
+export interface CoreContext {
+  config: Config
+  dataDir: string
+  version: string
+  instanceId: string
+  log: Logger
+  store: Store
+  auth: Auth
+  lan: LanServer
+  ui: UiRouter
+  events: CoreEvents
+}

@@ -1,0 +1,2 @@
+export { LanError, LanServer, type LanOptions, refuseUpgrade, tokenFrom, type UpgradeHandler, WEB_CSP } from './server.ts'
+export { Counter, Gauge, Metrics } from './metrics.ts'

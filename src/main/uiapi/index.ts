@@ -1,0 +1,2 @@
+export { toErrorShape, UiError, type UiContext, UiRouter } from './router.ts'
+export { mountUiWebSocket } from './ws.ts'

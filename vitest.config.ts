@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Integration tests open real ports, PTYs and browsers: keep the 2-core machines from thrashing.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+})
