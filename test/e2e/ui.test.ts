@@ -61,14 +61,14 @@ describe('web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.locator('.conn-open').waitFor()
     expect(await page.locator('.topbar').textContent()).toContain('Log out admin')
-    expect(await page.evaluate(() => localStorage.getItem('pitwall.token'))).toMatch(/\S{20,}/)
+    expect(await page.evaluate("localStorage.getItem('pitwall.token')")).toMatch(/\S{20,}/)
     expect(problems).toEqual([])
   })
 
   it('visits every page from the navigation and screenshots each', async () => {
     for (const id of PAGES) {
       await page.locator(`nav a[href="#/${id}"]`).click()
-      await page.waitForFunction((h) => location.hash === h, `#/${id}`)
+      await page.waitForFunction(`location.hash === '#/${id}'`)
       await page.locator('nav a.active').filter({ hasText: new RegExp(id, 'i') }).waitFor()
       // Every page says something: a heading at least.
       await page.locator('main h1, main h2').first().waitFor()
@@ -114,13 +114,13 @@ describe('web UI in Chromium', () => {
   })
 
   it('switches theme and remembers it across a reload', async () => {
-    const before = await page.evaluate(() => document.documentElement.dataset.theme)
+    const before = await page.evaluate('document.documentElement.dataset.theme')
     await page.locator('button.icon').click()
-    const after = await page.evaluate(() => document.documentElement.dataset.theme)
+    const after = await page.evaluate('document.documentElement.dataset.theme')
     expect(after).not.toBe(before)
     await page.reload()
     await page.locator('.conn-open').waitFor()
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(after)
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe(after)
     await page.screenshot({ path: join(SHOTS, `ui-settings-${after}.png`), fullPage: true })
     expect(problems).toEqual([])
   })
@@ -128,7 +128,7 @@ describe('web UI in Chromium', () => {
   it('logs out, and refuses a wrong password with a clear message', async () => {
     await page.getByRole('button', { name: /Log out admin/ }).click()
     await page.getByText('Logged out.').waitFor()
-    expect(await page.evaluate(() => localStorage.getItem('pitwall.token'))).toBeNull()
+    expect(await page.evaluate("localStorage.getItem('pitwall.token')")).toBeNull()
     expect(problems).toEqual([])
     await page.getByLabel('Password').fill('wrong-password')
     await page.getByRole('button', { name: 'Log in' }).click()

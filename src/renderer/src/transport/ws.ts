@@ -226,13 +226,13 @@ export class WsTransport implements UiTransport {
   }
 
   /** Fails calls already sent (their answer is lost with the socket); queued ones keep waiting unless `all`. */
-  #failCalls(message: string, all = false): void {
+  #failCalls(message: string, all = false, code: 'unavailable' | 'unauthenticated' = 'unavailable'): void {
     const queued = new Set(all ? [] : this.#queue.map((m) => m.id))
     if (all) this.#queue = []
     for (const [id, c] of this.#calls) {
       if (queued.has(id)) continue
       clearTimeout(c.timer)
-      c.reject(new UiApiError({ code: 'unavailable', message }))
+      c.reject(new UiApiError({ code, message }))
       this.#calls.delete(id)
     }
   }
@@ -240,7 +240,7 @@ export class WsTransport implements UiTransport {
   #setState(s: ConnectionState): void {
     if (s === this.#state) return
     this.#state = s
-    if (s === 'unauthenticated') this.#failCalls('Log in again', true)
+    if (s === 'unauthenticated') this.#failCalls('Log in again', true, 'unauthenticated')
     for (const l of this.#listeners) l(s)
   }
 }
