@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { app, BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, Menu, nativeImage, session, shell, Tray } from 'electron'
 import { LOCAL_ADMIN } from '../../shared/auth.ts'
 import type { DesktopInfo, StatusInfo } from '../../shared/ui-api/index.ts'
-import { ConfigError, loadConfig } from '../config/index.ts'
+import { ConfigError, defaultDataDir, loadConfig } from '../config/index.ts'
 import { type Core, createCore } from '../core/index.ts'
 import { LanError } from '../lan/index.ts'
 import { UiError } from '../uiapi/index.ts'
@@ -28,6 +28,8 @@ const APP_URL = pathToFileURL(join(RENDERER, 'index.html')).href
 const ctx = { principal: LOCAL_ADMIN, transport: 'ipc' as const }
 
 export async function runDesktop(): Promise<void> {
+  // One data folder for the desktop app and `pitwall serve` on this machine (same users, same database).
+  app.setPath('userData', defaultDataDir())
   // Single instance: a second launch hands its arguments (maybe a deep link) to this one and exits.
   if (!app.requestSingleInstanceLock()) {
     app.quit()
