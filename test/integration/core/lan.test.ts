@@ -18,6 +18,8 @@ afterAll(() => core.stop())
 
 const login = async (username: string, password: string) =>
   fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = async (r: Response | Promise<Response>): Promise<any> => (await r).json()
 const bearer = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' })
 
 function openUi(path: string, headers: Record<string, string> = {}): Promise<{ ws: WebSocket; hello: Record<string, unknown> }> {
@@ -45,8 +47,8 @@ function call(ws: WebSocket, id: number, method: string, params: unknown = {}): 
 
 describe('LAN server', () => {
   it('serves health, status and metrics', async () => {
-    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' })
-    const status = await (await fetch(`${base}/api/status`)).json()
+    expect(await json(fetch(`${base}/healthz`))).toEqual({ status: 'ok' })
+    const status = await json(fetch(`${base}/api/status`))
     expect(status).toMatchObject({ name: 'Pitwall', instanceId: expect.any(String), engines: { store: { state: 'running' } } })
     expect(status.uptime).toBeGreaterThanOrEqual(0)
     const metrics = await (await fetch(`${base}/metrics`)).text()
@@ -57,7 +59,7 @@ describe('LAN server', () => {
   it('logs in, rejects bad credentials and bad bodies precisely', async () => {
     const ok = await login('admin', 'test-admin-pw')
     expect(ok.status).toBe(200)
-    const body = await ok.json()
+    const body = await json(ok)
     expect(body).toMatchObject({ token: expect.any(String), expiresAt: expect.any(Number), user: { username: 'admin', role: 'admin' } })
     const bad = await login('admin', 'nope-nope')
     expect(bad.status).toBe(401)
@@ -71,15 +73,15 @@ describe('LAN server', () => {
   })
 
   it('manages users: admins only, precise errors', async () => {
-    const { token } = await (await login('admin', 'test-admin-pw')).json()
+    const { token } = await json(login('admin', 'test-admin-pw'))
     expect((await fetch(`${base}/api/users`)).status).toBe(401)
     const created = await fetch(`${base}/api/users`, { method: 'POST', headers: bearer(token), body: JSON.stringify({ username: 'viewer1', password: 'viewer-pw-1', role: 'viewer' }) })
     expect(created.status).toBe(201)
     const invalid = await fetch(`${base}/api/users`, { method: 'POST', headers: bearer(token), body: JSON.stringify({ username: 'x y', password: 'short', role: 'king' }) })
     expect(invalid.status).toBe(400)
-    const v = await (await login('viewer1', 'viewer-pw-1')).json()
+    const v = await json(login('viewer1', 'viewer-pw-1'))
     expect((await fetch(`${base}/api/users`, { headers: bearer(v.token) })).status).toBe(403)
-    const list = await (await fetch(`${base}/api/users`, { headers: bearer(token) })).json()
+    const list = await json(fetch(`${base}/api/users`, { headers: bearer(token) }))
     expect(list.users.map((u: { username: string }) => u.username)).toEqual(['admin', 'viewer1'])
     expect((await fetch(`${base}/api/users/viewer1`, { method: 'DELETE', headers: bearer(token) })).status).toBe(200)
     expect((await fetch(`${base}/api/users/viewer1`, { method: 'DELETE', headers: bearer(token) })).status).toBe(404)
@@ -104,7 +106,7 @@ describe('LAN server', () => {
     expect(await call(anon, 2, 'users.list')).toMatchObject({ t: 'error', error: { code: 'unauthenticated' } })
     expect(await call(anon, 3, 'no.such')).toMatchObject({ t: 'error', error: { code: 'unknown_method' } })
     anon.close()
-    const { token } = await (await login('admin', 'test-admin-pw')).json()
+    const { token } = await json(login('admin', 'test-admin-pw'))
     const { ws, hello } = await openUi(`/ui?token=${token}`)
     expect(hello).toMatchObject({ user: { username: 'admin', role: 'admin' } })
     expect(await call(ws, 4, 'logs.recent', { limit: 'ten' })).toMatchObject({ t: 'error', error: { code: 'invalid_params', message: expect.stringMatching(/^limit:/) } })
