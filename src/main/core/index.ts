@@ -7,6 +7,8 @@ import { Auth } from '../auth/index.ts'
 import { type Config, resolveDataDir } from '../config/index.ts'
 import { LanServer } from '../lan/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
+import { HubServer } from '../signalr/index.ts'
+import { DiagHubEngine } from '../signalr/diag.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { registerCoreApi } from './core-api.ts'
@@ -59,7 +61,9 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
     const ui = new UiRouter(log, config.anonymousRead)
     const events: CoreEvents = new EventEmitter()
     events.setMaxListeners(100)
-    const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events }
+    // Before listen: the hub server installs its request hook; hubs are added by engines.
+    const signalr = new HubServer({ lan, log, ...config.signalr, anonymousRead: config.anonymousRead })
+    const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events, signalr }
 
     const engines: Engine[] = createEngines(ctx)
     const status = (): StatusInfo => ({
@@ -82,7 +86,7 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
     const uiWs = mountUiWebSocket({ lan, router: ui, auth, log, server: { name: config.name, version: VERSION } })
 
     await lan.listen()
-    cleanup.push(() => lan.close(), () => uiWs.close())
+    cleanup.push(() => lan.close(), () => uiWs.close(), () => signalr.close())
     for (const engine of engines) {
       await engine.start()
       cleanup.push(() => engine.stop())
@@ -111,8 +115,8 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 }
 
 /** Every engine, in start order (stopped in reverse). */
-function createEngines(_ctx: CoreContext): Engine[] {
-  return []
+function createEngines(ctx: CoreContext): Engine[] {
+  return [new DiagHubEngine(ctx)]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {
