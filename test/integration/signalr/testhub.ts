@@ -46,6 +46,12 @@ export function addTestHub(core: Core, path: string, options: HubOptions = {}): 
             state.tickerEnded++
           }
         }),
+        Numbers: streamMethod([z.number().int().min(0), z.number().int().min(0)], async function* (call, count, delayMs) {
+          for (let i = 1; i <= count && !call.signal.aborted; i++) {
+            await sleep(delayMs)
+            yield i
+          }
+        }),
         Collect: method([z.string(), clientStream(z.number().int())], async (_c, label, items) => {
           const got: number[] = []
           for await (const x of items) got.push(x)
