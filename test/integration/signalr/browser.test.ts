@@ -35,7 +35,7 @@ beforeAll(async () => {
   page = await browser.newPage()
   page.on('pageerror', (e) => problems.push(e.message))
   await page.goto(`${t.url}/index.html`)
-  await page.waitForFunction(() => (window as any).signalR?.protocols?.msgpack)
+  await page.waitForFunction(() => (globalThis as any).signalR?.protocols?.msgpack)
 }, 60_000)
 
 afterAll(async () => {
@@ -55,7 +55,7 @@ describe.each(CASES)('browser bundle over $transport with $protocol', ({ transpo
   it('invokes, streams both ways, uses groups, gets errors; the token travels in access_token', async () => {
     const result = await page.evaluate(
       async ({ transport, protocol, token }) => {
-        const s = (window as any).signalR
+        const s = (globalThis as any).signalR
         const make = () => {
           const b = new s.HubConnectionBuilder()
             .withUrl('/hubs/diag', { transport: s.HttpTransportType[transport], accessTokenFactory: () => token })
@@ -108,7 +108,7 @@ describe.each(CASES)('browser bundle over $transport with $protocol', ({ transpo
 
 it('browser WebSocket with stateful reconnect survives a cut mid-stream without loss or duplicates', async () => {
   await page.evaluate(async (token) => {
-    const s = (window as any).signalR
+    const s = (globalThis as any).signalR
     const c = new s.HubConnectionBuilder()
       .withUrl('/hubs/diag', { transport: s.HttpTransportType.WebSockets, accessTokenFactory: () => token })
       .withStatefulReconnect()
@@ -121,9 +121,9 @@ it('browser WebSocket with stateful reconnect survives a cut mid-stream without 
     w.done = new Promise<void>((res, rej) => c.stream('Counter', 200, 3).subscribe({ next: (v: number) => w.items.push(v), complete: res, error: rej }))
     w.id = (await c.invoke('Whoami')).connectionId
   }, token)
-  const id = (await page.evaluate(() => (window as any).id)) as string
+  const id = (await page.evaluate(() => (globalThis as any).id)) as string
   for (let i = 0; i < 200; i++) {
-    if (((await page.evaluate(() => (window as any).items.length)) as number) >= 30) break
+    if (((await page.evaluate(() => (globalThis as any).items.length)) as number) >= 30) break
     await new Promise((r) => setTimeout(r, 20))
   }
   const conn = t.core.ctx.signalr.connectionOf('/hubs/diag', id)!
