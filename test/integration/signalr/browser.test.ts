@@ -115,7 +115,7 @@ it('browser WebSocket with stateful reconnect survives a cut mid-stream without 
       .configureLogging(s.LogLevel.None)
       .build()
     await c.start()
-    const w = window as any
+    const w = globalThis as any
     w.conn = c
     w.items = []
     w.done = new Promise<void>((res, rej) => c.stream('Counter', 200, 3).subscribe({ next: (v: number) => w.items.push(v), complete: res, error: rej }))
@@ -130,7 +130,7 @@ it('browser WebSocket with stateful reconnect survives a cut mid-stream without 
   expect(conn.statefulReconnect).toBe(true)
   conn.cutTransport()
   const items = (await page.evaluate(async () => {
-    const w = window as any
+    const w = globalThis as any
     await w.done
     const after = await w.conn.invoke('Whoami')
     await w.conn.stop()
