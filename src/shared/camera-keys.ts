@@ -208,3 +208,26 @@ export function isCanonicalValue(def: CameraKeyDef, value: unknown): value is Ca
       return typeof value === 'string' && def.values!.includes(value)
   }
 }
+
+/** State of the link to the camera controller (shown in status, the UI and to LAN clients). */
+export type LinkState = 'connected' | 'connecting' | 'disconnected'
+
+export interface LinkStatus {
+  state: LinkState
+  /** One line a person can read: port, firmware, or what went wrong. */
+  detail: string
+}
+
+/** An extra device control beyond the v1 keys (VISCA zoom/focus/presets), shown on the Device page. */
+export interface ExtraControl {
+  /** Passed to the controller's `command()`. */
+  name: string
+  label: string
+  /** action: no arguments; range: {value: number in [min,max]}; select: {value: one of options}. */
+  kind: 'action' | 'range' | 'select'
+  min?: number
+  max?: number
+  step?: number
+  options?: readonly string[]
+  description?: string
+}

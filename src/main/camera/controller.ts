@@ -1,5 +1,7 @@
 import type { EventEmitter } from 'node:events'
-import type { CameraChanges, CameraKey, CameraValue } from '../../shared/camera-keys.ts'
+import type { CameraChanges, CameraKey, CameraValue, ExtraControl, LinkStatus } from '../../shared/camera-keys.ts'
+
+export type { ExtraControl, LinkState, LinkStatus } from '../../shared/camera-keys.ts'
 
 // The interface between the camera state model and whatever drives the camera: the simulated
 // controller (sim-controller.ts), the PCP and VISCA drivers (device room). The model is the only caller.
@@ -14,32 +16,10 @@ import type { CameraChanges, CameraKey, CameraValue } from '../../shared/camera-
 //   expires; a driver should then forget the in-flight command. A rejected promise fails every key
 //   of that call with the error's message (e.g. "Device not connected").
 
-export type LinkState = 'connected' | 'connecting' | 'disconnected'
-
-export interface LinkStatus {
-  state: LinkState
-  /** One line a person can read: port, firmware, or what went wrong. */
-  detail: string
-}
-
 export type ApplyResult = { ok: true; value: CameraValue } | { ok: false; reason: string }
 
 /** One result per key passed to `apply()`; a missing key counts as refused ("No answer for key"). */
 export type ApplyResults = Partial<Record<CameraKey, ApplyResult>>
-
-/** An extra device control beyond the v1 keys (VISCA zoom/focus/presets), shown on the Device page. */
-export interface ExtraControl {
-  /** Passed to `command()`. */
-  name: string
-  label: string
-  /** action: no arguments; range: {value: number in [min,max]}; select: {value: one of options}. */
-  kind: 'action' | 'range' | 'select'
-  min?: number
-  max?: number
-  step?: number
-  options?: readonly string[]
-  description?: string
-}
 
 export interface CameraControllerEvents {
   change: [changes: CameraChanges]
