@@ -124,7 +124,7 @@ export const CAMERA_KEY_ALIASES: Readonly<Record<string, CameraKey>> = { 'noise-
 
 /** The definition of a key (after resolving aliases), or undefined for an unknown key. */
 export function cameraKeyDef(key: string): CameraKeyDef | undefined {
-  return BY_KEY.get(key) ?? BY_KEY.get(CAMERA_KEY_ALIASES[key] ?? '')
+  return BY_KEY.get(key) ?? (Object.hasOwn(CAMERA_KEY_ALIASES, key) ? BY_KEY.get(CAMERA_KEY_ALIASES[key]!) : undefined)
 }
 
 export function isCameraKey(key: string): key is CameraKey {
