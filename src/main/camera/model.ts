@@ -73,6 +73,9 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
   #state: CameraState = defaultCameraState()
   #save
   #syncing: Promise<void> | undefined
+  /** Confirmed settings not yet written to the store (flushed together, off the broadcast path). */
+  #dirty = new Map<CameraKey, CameraValue>()
+  #flushScheduled = false
   #onChange = (changes: CameraChanges) => this.#deviceChanged(changes)
   #onLink = (status: LinkStatus) => this.#linkChanged(status)
 
@@ -108,6 +111,7 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
 
   async stop(): Promise<void> {
     this.#detach(this.#controller)
+    this.#flush()
     await this.#controller.close()
   }
 
@@ -217,17 +221,38 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
     }
   }
 
-  /** Applies confirmed values: only keys whose value changed are stored and broadcast. */
+  /** Applies confirmed values: only keys whose value changed are broadcast, then stored. */
   #commit(changes: CameraChanges): void {
-    const changed: Record<string, CameraValue> = {}
-    const now = Date.now()
-    for (const [key, value] of Object.entries(changes) as [CameraKey, CameraValue][]) {
-      if (this.#state[key] === value) continue
+    let changed: Record<string, CameraValue> | undefined
+    for (const key in changes) {
+      const value = (changes as Record<string, CameraValue>)[key]!
+      if ((this.#state as unknown as Record<string, CameraValue>)[key] === value) continue
       ;(this.#state as unknown as Record<string, CameraValue>)[key] = value
-      changed[key] = value
-      if (!NOT_SETTINGS.has(key)) this.#save.run(key, JSON.stringify(value), now)
+      ;(changed ??= {})[key] = value
+      if (!NOT_SETTINGS.has(key as CameraKey)) this.#dirty.set(key as CameraKey, value)
     }
-    if (Object.keys(changed).length > 0) this.emit('change', changed as CameraChanges)
+    if (!changed) return
+    this.emit('change', changed as CameraChanges)
+    if (this.#dirty.size > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true
+      setImmediate(() => this.#flush())
+    }
+  }
+
+  /** Writes pending settings in one transaction; a store failure is logged, never thrown at a client. */
+  #flush(): void {
+    this.#flushScheduled = false
+    if (this.#dirty.size === 0) return
+    const now = Date.now()
+    const pending = [...this.#dirty]
+    this.#dirty.clear()
+    try {
+      this.#store.transaction(() => {
+        for (const [key, value] of pending) this.#save.run(key, JSON.stringify(value), now)
+      })
+    } catch (err) {
+      this.#log.error({ err }, 'saving camera settings failed')
+    }
   }
 
   #deviceChanged(changes: CameraChanges): void {
