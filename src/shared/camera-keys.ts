@@ -231,3 +231,19 @@ export interface ExtraControl {
   options?: readonly string[]
   description?: string
 }
+
+/** The accepted values of a key in words (docs, tooltips): "integer 0–100", "true / false", ... */
+export function describeValues(def: CameraKeyDef): string {
+  switch (def.type) {
+    case 'boolean':
+      return 'true / false'
+    case 'integer':
+      return `integer ${def.min}–${def.max}`
+    case 'enum':
+      return def.values!.map((v) => `"${v}"`).join(', ') + (def.booleans ? ` (true = "${def.booleans[0]}", false = "${def.booleans[1]}")` : '')
+    case 'record':
+      return 'write true / "on" / "start", false / "off" / "stop", "pause", "pause_release"; reads "on" / "off" / "pause"'
+    case 'action':
+      return 'write true (action); reads false'
+  }
+}
