@@ -57,6 +57,9 @@ export interface CameraModelOptions {
   timeoutMs: number
 }
 
+/** Confirmed settings reach the store within this delay (and at stop). */
+const SAVE_DELAY_MS = 500
+
 /** Transient keys: never persisted or restored (actions, device facts, and the recording state). */
 const NOT_SETTINGS: ReadonlySet<CameraKey> = new Set(['snap', 'record', 'cam1-exists', 'cam2-exists'])
 
@@ -75,7 +78,7 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
   #syncing: Promise<void> | undefined
   /** Confirmed settings not yet written to the store (flushed together, off the broadcast path). */
   #dirty = new Map<CameraKey, CameraValue>()
-  #flushScheduled = false
+  #flushTimer: NodeJS.Timeout | undefined
   #onChange = (changes: CameraChanges) => this.#deviceChanged(changes)
   #onLink = (status: LinkStatus) => this.#linkChanged(status)
 
@@ -233,15 +236,17 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
     }
     if (!changed) return
     this.emit('change', changed as CameraChanges)
-    if (this.#dirty.size > 0 && !this.#flushScheduled) {
-      this.#flushScheduled = true
-      setImmediate(() => this.#flush())
+    // A slider dragged across its range is one write to disk, not fifty (and no WAL checkpoint on the hot path).
+    if (this.#dirty.size > 0 && !this.#flushTimer) {
+      this.#flushTimer = setTimeout(() => this.#flush(), SAVE_DELAY_MS)
+      this.#flushTimer.unref()
     }
   }
 
   /** Writes pending settings in one transaction; a store failure is logged, never thrown at a client. */
   #flush(): void {
-    this.#flushScheduled = false
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
     if (this.#dirty.size === 0) return
     const now = Date.now()
     const pending = [...this.#dirty]
