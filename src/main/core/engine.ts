@@ -29,6 +29,12 @@ export interface CoreEventMap {
   'camera.change': [changes: CameraChanges]
   /** The camera controller link went up or down. */
   'device.link': [status: LinkStatus]
+  /**
+   * Something a person at the desktop should see as a native notification (a direct message, a flag
+   * change). Any room may emit it; the desktop shell shows it unless muted or switched off for that
+   * kind; headless, nobody listens.
+   */
+  notify: [message: { kind: 'dm' | 'flag' | 'info'; title: string; body: string }]
 }
 
 export type CoreEvents = EventEmitter<CoreEventMap>
