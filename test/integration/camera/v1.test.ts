@@ -262,6 +262,15 @@ describe('camera API v1: authentication and permissions', () => {
     ])
   })
 
+  it('a listening socket whose session ended loses its rights at the next session check', async () => {
+    const { token } = (await (await httpLogin('viewer1', 'viewer-pw-1')).json()) as { token: string }
+    const c = await client(`/api/v1?token=${encodeURIComponent(token)}`)
+    expect(await c.next()).toMatchObject({ authenticated: true })
+    await fetch(`${core.url}/api/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    cameraOf(core).v1.checkSessions() // the heartbeat does this every 30 s
+    expect(await c.next()).toEqual({ authenticated: false, error: 'Session expired' })
+  })
+
   it('get answers unknown keys with their own errors', async () => {
     const c = await client()
     expect(await c.request({ get: ['fps', 'nope'] }, 2)).toEqual([{ fps: expect.any(Number) }, { error: 'Unknown key', key: 'nope', message: 'No key "nope" in camera API v1' }])
