@@ -264,7 +264,8 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
     const valid: Record<string, CameraValue> = {}
     for (const [key, value] of Object.entries(changes)) {
       const def = cameraKeyDef(key)
-      if (def && def.key === key && def.type !== 'action' && isCanonicalValue(def, value)) valid[key] = value
+      if (def?.type === 'action') continue // actions have no state to report
+      if (def && def.key === key && isCanonicalValue(def, value)) valid[key] = value
       else this.#log.warn({ key, value }, 'controller reported an invalid value; ignored')
     }
     this.#commit(valid as CameraChanges)
