@@ -60,6 +60,7 @@ async function waitAll(expected: number): Promise<void> {
 
 async function paced(change: (v: number) => void, clients: number, durationMs = DURATION_MS): Promise<Sample> {
   await ask({ cmd: 'reset' })
+  const cpu0 = process.cpuUsage()
   const sent: number[] = []
   const total = Math.round((RATE * durationMs) / 1000)
   const start = now()
@@ -71,29 +72,34 @@ async function paced(change: (v: number) => void, clients: number, durationMs = 
     change(nextValue())
   }
   await waitAll(total * clients)
-  return collect(sent)
+  return collect(sent, cpu0)
 }
 
 interface Sample {
   lat: number[]
   deliveries: number
   secs: number
+  /** Server process CPU (user + system) spent while the changes went out, in µs. */
+  cpuUs: number
 }
 
-async function collect(sent: number[]): Promise<Sample> {
+async function collect(sent: number[], cpu0: NodeJS.CpuUsage): Promise<Sample> {
+  const cpu = process.cpuUsage(cpu0)
   const r = await ask({ cmd: 'collect', sent })
-  return { lat: r.lat as number[], deliveries: r.deliveries as number, secs: ((r.last as number) - (r.first as number)) / 1000 }
+  return { lat: r.lat as number[], deliveries: r.deliveries as number, secs: ((r.last as number) - (r.first as number)) / 1000, cpuUs: cpu.user + cpu.system }
 }
 
 function pooled(samples: Sample[], kase: string, subject: string): Row {
   const lat = samples.flatMap((s) => s.lat)
   const deliveries = samples.reduce((n, s) => n + s.deliveries, 0)
   const secs = samples.reduce((n, s) => n + s.secs, 0)
-  return { case: kase, subject, opsPerSec: deliveries / secs, ...summarize(lat) }
+  const cpuUs = samples.reduce((n, s) => n + s.cpuUs, 0)
+  return { case: kase, subject, opsPerSec: deliveries / secs, ...summarize(lat), extra: `server CPU ${(cpuUs / deliveries).toFixed(2)} µs/delivery` }
 }
 
 async function burst(change: (v: number) => void, clients: number): Promise<Sample> {
   await ask({ cmd: 'reset' })
+  const cpu0 = process.cpuUsage()
   const sent: number[] = []
   for (let k = 0; k < BURST; k++) {
     sent.push(now())
@@ -101,7 +107,7 @@ async function burst(change: (v: number) => void, clients: number): Promise<Samp
     if (k % 10 === 9) await new Promise((r) => setImmediate(r)) // let the sockets write, as a real event loop would
   }
   await waitAll(BURST * clients)
-  return collect(sent)
+  return collect(sent, cpu0)
 }
 
 async function measure(url: string, change: (v: number) => void, clients: number): Promise<[Sample, Sample]> {
@@ -114,6 +120,7 @@ async function measure(url: string, change: (v: number) => void, clients: number
   return out
 }
 
+const cpuOf = (r: Row) => Number(/CPU ([\d.]+)/.exec(r.extra ?? '')?.[1])
 const rows: Row[] = []
 const ratios: string[] = []
 for (const n of SIZES) {
@@ -136,6 +143,7 @@ for (const n of SIZES) {
   rows.push(bp, pp, bb, pb)
   ratios.push(`${n} clients paced: p99 ${ratio(pp.p99Ms, bp.p99Ms)} (p50 ${ratio(pp.p50Ms, bp.p50Ms)}), deliveries/s ${ratio(pp.opsPerSec, bp.opsPerSec)} of bare ws`)
   ratios.push(`${n} clients burst: p99 ${ratio(pb.p99Ms, bb.p99Ms)}, deliveries/s ${ratio(pb.opsPerSec, bb.opsPerSec)} of bare ws`)
+  ratios.push(`${n} clients server CPU per delivery: paced ${ratio(cpuOf(pp), cpuOf(bp))}, burst ${ratio(cpuOf(pb), cpuOf(bb))} of bare ws`)
 }
 report({
   name: 'camera-broadcast',
