@@ -108,7 +108,13 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
   /** Connects the controller and brings model and device in line (restore, then read back). */
   async start(): Promise<void> {
     this.#attach(this.#controller)
-    await this.#controller.connect()
+    try {
+      await this.#controller.connect()
+    } catch (err) {
+      // A missing device must not stop Pitwall: the link state says what is wrong, writes get "Device unavailable".
+      this.#log.error({ err: (err as Error).message }, 'connecting the camera controller failed')
+      return
+    }
     if (this.#controller.link.state === 'connected') await this.#sync()
   }
 
@@ -126,7 +132,12 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
     this.#controller = next
     this.#attach(next)
     this.emit('link', next.link)
-    await next.connect()
+    try {
+      await next.connect()
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'connecting the camera controller failed')
+      return
+    }
     if (next.link.state === 'connected') await this.#sync()
   }
 

@@ -286,6 +286,7 @@ describe('camera API v1: bad input and limits', () => {
     expect(await c.request('null')).toEqual([{ error: 'Invalid JSON', message: 'Expected a JSON object' }])
     c.ws.send(Buffer.from([1, 2, 3]), { binary: true })
     expect(await c.next()).toEqual({ error: 'Invalid JSON', message: 'Binary frames are not supported; send JSON text' })
+    expect(await c.request('{"__proto__": {"brightness": 1}}')).toEqual([{ error: 'Unknown key', key: '__proto__', message: 'No key "__proto__" in camera API v1' }])
     expect(await c.request({ get: ['fps'] })).toEqual([{ fps: expect.any(Number) }])
   })
 
