@@ -41,7 +41,11 @@ export function createMainWindow(opts: MainWindowOptions): BrowserWindow {
   const save = () => {
     if (win.isDestroyed() || win.isMinimized()) return
     const state: WindowState = { bounds: win.isMaximized() ? (saved?.bounds ?? win.getNormalBounds()) : win.getNormalBounds(), maximized: win.isMaximized() }
-    opts.store.setSetting(KEY, state)
+    try {
+      opts.store.setSetting(KEY, state)
+    } catch {
+      /* the store is already closed (quitting): the last saved place stays */
+    }
   }
   const saveSoon = () => {
     clearTimeout(timer)

@@ -140,6 +140,10 @@ class FakeApp extends EventEmitter {
   whenReady() {
     return Promise.resolve()
   }
+  paths: Record<string, string> = {}
+  setPath(name: string, value: string) {
+    this.paths[name] = value
+  }
   getPath(name: string) {
     if (name !== 'userData') throw new Error(`unexpected getPath(${name})`)
     return this.userData
