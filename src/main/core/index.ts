@@ -130,11 +130,7 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 
 /** Every engine, in start order (stopped in reverse). */
 function createEngines(ctx: CoreContext): Engine[] {
-<<<<<<< HEAD
-  return [createCameraEngine(ctx)]
-=======
-  return [new DiagHubEngine(ctx)]
->>>>>>> main
+  return [new DiagHubEngine(ctx), createCameraEngine(ctx)]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {
