@@ -110,23 +110,61 @@ export class TimingStore extends EventEmitter<TimingStoreEvents> {
     this.emit('reset')
   }
 
-  /** Replaces everything with a full state (RedMist REST resync, a source switch). */
+  /** Starts over for a new source: empty session and board (clients get a reset, then the new header). */
+  clear(eventId: number, eventName = ''): void {
+    this.cars.clear()
+    this.laps.clear()
+    this.sessions.clear()
+    this.session = { ...emptySession(eventId), eventName }
+    this.emit('reset')
+    const { carPositions: _cars, ...rest } = this.session
+    this.emit('session', rest)
+  }
+
+  /**
+   * Brings the store to a full state (RedMist REST resync, V1 full payload) and emits only the
+   * differences as patches; a reset first when cars disappeared (patches cannot remove a car).
+   */
   replace(state: SessionState): void {
     const { carPositions, ...rest } = state
-    this.session = { ...emptySession(state.eventId), ...rest, carPositions: [] }
-    const seen = new Set<string>()
+    const incoming = new Map<string, CarPosition>()
     for (const car of carPositions ?? []) {
-      if (!car || typeof car.number !== 'string') continue
-      if (seen.size >= MAX_CARS) break
-      seen.add(car.number)
-      const prev = this.cars.get(car.number)
-      const next = { ...emptyCar(car.number), ...car }
-      this.cars.set(car.number, next)
-      if (!prev || next.lastLapCompleted > prev.lastLapCompleted) this.#lap(next)
+      if (!car || typeof car.number !== 'string' || !car.number) continue
+      if (incoming.size >= MAX_CARS) break
+      incoming.set(car.number, { ...emptyCar(car.number), ...car })
     }
-    for (const n of [...this.cars.keys()]) if (!seen.has(n)) this.cars.delete(n)
-    for (const n of [...this.laps.keys()]) if (!seen.has(n)) this.laps.delete(n)
-    this.#trackSession()
+    let removed = false
+    for (const n of this.cars.keys()) if (!incoming.has(n)) removed = true
+    if (removed) this.reset()
+    const sp: Record<string, unknown> = {}
+    let any = false
+    const cur = this.session as unknown as Record<string, unknown>
+    for (const [k, v] of Object.entries(rest)) {
+      if (v === null || v === undefined) continue
+      const old = cur[k]
+      if (old === v || (typeof v === 'object' && JSON.stringify(old) === JSON.stringify(v))) continue
+      sp[k] = v
+      any = true
+    }
+    if (any) this.applySession(sp as SessionStatePatch)
+    const patches: CarPositionPatch[] = []
+    for (const [n, car] of incoming) {
+      const old = this.cars.get(n)
+      if (!old) {
+        patches.push(car)
+        continue
+      }
+      let p: Record<string, unknown> | null = null
+      for (const k in car) {
+        const v = (car as unknown as Record<string, unknown>)[k]
+        const o = (old as unknown as Record<string, unknown>)[k]
+        if (v === o || v === null || v === undefined) continue
+        if (typeof v === 'object' && JSON.stringify(v) === JSON.stringify(o)) continue
+        ;(p ??= { number: n })[k] = v
+      }
+      if (p) patches.push(p as CarPositionPatch)
+    }
+    this.applyCars(patches)
   }
 
   /** The full state, RedMist's GetCurrentSessionState shape. */
