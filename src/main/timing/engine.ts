@@ -4,6 +4,8 @@ import { UiError } from '../uiapi/index.ts'
 import { ControlLog } from './controllog.ts'
 import { inCarPayload } from './incar.ts'
 import { Recorder } from './recorder.ts'
+import { StatusHub } from './redmist/hub.ts'
+import { mountRedMistRest } from './redmist/rest.ts'
 import { createSource } from './sources/index.ts'
 import { parseSourceSpec, SourceSpecError } from './sources/spec.ts'
 import type { TimingFeed, TimingSource } from './sources/types.ts'
@@ -22,6 +24,7 @@ export class TimingEngine implements Engine {
   readonly store: TimingStore
   readonly controlLog: ControlLog
   readonly recorder: Recorder
+  readonly hub: StatusHub
   readonly #ctx: CoreContext
   readonly #log: CoreContext['log']
   #source: TimingSource | null = null
@@ -52,6 +55,9 @@ export class TimingEngine implements Engine {
     })
     this.store.on('cars', (ps) => ctx.events.emit('timing.car', ps))
     this.store.on('reset', () => ctx.events.emit('timing.reset'))
+    // RedMist-compatible serving on the LAN: REST routes must exist before the LAN server listens.
+    mountRedMistRest(ctx, this)
+    this.hub = new StatusHub(ctx, this)
   }
 
   get source(): TimingSourceInfo {
@@ -78,6 +84,7 @@ export class TimingEngine implements Engine {
     await this.#source?.stop()
     this.#source = null
     this.recorder.close()
+    this.hub.close()
     this.#state = 'stopped'
   }
 
