@@ -108,7 +108,7 @@ export class RedMistClient {
       const cn = Array.isArray(l) ? l[0] : (l as { cn?: unknown })?.cn
       if (cn === '' && Array.isArray(entries)) this.#h.controlLog(entries.slice(0, 2000).map(controlLogEntryFrom).filter((e): e is ControlLogEntry => e !== null))
     }))
-    conn.on('ReceiveMessage', (m: unknown) => this.#guard('ReceiveMessage', m, () => this.#v1(m)))
+    conn.on('ReceiveMessage', (m: unknown) => this.#guard('ReceiveMessage', m, () => this.legacy(m)))
     conn.onreconnecting((err) => this.#h.state('connecting', `reconnecting: ${err?.message ?? 'connection lost'}`))
     conn.onreconnected(() => void this.#subscribe())
     conn.onclose(() => {
@@ -217,7 +217,7 @@ export class RedMistClient {
   }
 
   /** Legacy V1: gzip+base64 (`H4sI…`) or JSON; full or partial Payload; `{r:true}` reset; the spec's `t:'patch'` form. */
-  #v1(m: unknown): void {
+  legacy(m: unknown): void {
     if (typeof m !== 'string' || m.length > 16 * 1024 * 1024) throw new Error('not a string')
     const text = m.startsWith('H4sI') ? gunzipSync(Buffer.from(m, 'base64'), { maxOutputLength: 64 * 1024 * 1024 }).toString('utf8') : m
     const msg = JSON.parse(text) as Record<string, unknown>
