@@ -32,10 +32,16 @@ describe('B follows A over the RedMist hub', () => {
       const client = (b.timing.sourceObject as RedMistSource).client
       expect(client.resyncs).toBeLessThanOrEqual(3)
       expect(client.messages).toBeGreaterThan(20)
-      // B recorded what it followed.
+      // B recorded what it followed, and the recording replays to the same state.
+      await b.timing.setSource('none')
+      await new Promise((r) => setTimeout(r, 200))
       const recs = await b.timing.recorder.list()
       expect(recs.length).toBe(1)
-      expect(recs[0]!.bytes).toBeGreaterThan(1000)
+      expect(recs[0]!.file).toMatch(/redmist\.jsonl$/)
+      const c = await startCore({ source: `replay:${recs[0]!.file}@max`, record: false })
+      cores.push(c)
+      await (c.timing.sourceObject as ReplaySource).done
+      expect(comparable(c.timing.store.snapshot())).toEqual(comparable(a.timing.store.snapshot()))
     }, 30_000)
   }
 
