@@ -37,6 +37,12 @@ export interface CoreEventMap {
   'timing.controllog': [log: CarControlLogs]
   /** Timing: every car was cleared (timing-system reset, source switch). */
   'timing.reset': []
+  /**
+   * Something a person at the desktop should see as a native notification (a direct message, a flag
+   * change). Any room may emit it; the desktop shell shows it unless muted or switched off for that
+   * kind; headless, nobody listens.
+   */
+  notify: [message: { kind: 'dm' | 'flag' | 'info'; title: string; body: string }]
 }
 
 export type CoreEvents = EventEmitter<CoreEventMap>
