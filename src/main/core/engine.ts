@@ -24,6 +24,14 @@ export interface Engine {
 export interface CoreEventMap {
   /** An engine's state changed; the status topic and the tray follow this. */
   'engine.state': [name: string, status: EngineStatus]
+  // Device and timing changes (emitted by the camera and timing rooms; messaging republishes them as bus topics).
+  'camera.change': [changes: Record<string, unknown>]
+  'timing.session': [session: unknown]
+  'timing.car': [car: unknown]
+  'timing.flags': [flags: unknown]
+  'timing.controllog': [entry: unknown]
+  /** A direct message was sent to a user (delivered or queued): the desktop shell shows a notification. */
+  'messaging.direct': [dm: { from: string | null; to: string; text: string; messageId: string; sentAt: number; status: string }]
 }
 
 export type CoreEvents = EventEmitter<CoreEventMap>

@@ -6,6 +6,7 @@ import type { StatusInfo } from '../../shared/ui-api/index.ts'
 import { Auth } from '../auth/index.ts'
 import { type Config, resolveDataDir } from '../config/index.ts'
 import { LanServer } from '../lan/index.ts'
+import { MessagingEngine } from '../messaging/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
@@ -111,8 +112,8 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 }
 
 /** Every engine, in start order (stopped in reverse). */
-function createEngines(_ctx: CoreContext): Engine[] {
-  return []
+function createEngines(ctx: CoreContext): Engine[] {
+  return [new MessagingEngine(ctx)]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {
