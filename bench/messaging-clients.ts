@@ -35,7 +35,10 @@ async function connectWs(path: string, subscribe: boolean): Promise<WebSocket> {
   const ws = new WebSocket(url + path, { perMessageDeflate: false })
   await new Promise<void>((resolve, reject) => {
     ws.once('error', reject)
-    if (!subscribe) return ws.once('open', () => resolve())
+    if (!subscribe) {
+      ws.once('open', () => resolve())
+      return
+    }
     ws.on('message', function first(data: Buffer) {
       const m = data.toString()
       if (m.includes('"connected"')) ws.send(JSON.stringify({ type: 'Subscribe', data: { topics: ['bench.topic'] } }))

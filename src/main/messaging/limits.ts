@@ -5,16 +5,16 @@ export class TokenBucket {
   #tokens: number
   #at: number
 
-  constructor(rate: number, burst: number) {
+  constructor(rate: number, burst: number, now = performance.now()) {
     this.#rate = rate
     this.#burst = burst
     this.#tokens = burst
-    this.#at = performance.now()
+    this.#at = now
   }
 
   /** Takes one token; returns 0 when allowed, else the ms until one is available. */
   take(now = performance.now()): number {
-    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#at) * this.#rate) / 1000)
+    this.#tokens = Math.min(this.#burst, this.#tokens + (Math.max(0, now - this.#at) * this.#rate) / 1000)
     this.#at = now
     if (this.#tokens >= 1) {
       this.#tokens -= 1

@@ -5,6 +5,7 @@ import { can, type Principal } from '../../shared/auth.ts'
 import type { Auth } from '../auth/index.ts'
 import type { Logger } from '../log/index.ts'
 import type { HubConnection, NotificationInfo } from './hub.ts'
+import { preFrame, sendFrame } from './frames.ts'
 import { TokenBucket } from './limits.ts'
 import type { Room, RoomsServer } from './rooms.ts'
 import type { RoomsErrorType, WebSocketEventData, WebSocketEventResult, WebSocketOptions } from './rooms-types.ts'
@@ -105,7 +106,9 @@ export class RoomsConnection implements HubConnection {
         timestamp: iso(pub.sentAt),
       }),
     )
-    return this.#send(pub.wire.rooms, pub.priority === 'low')
+    if (!this.#writable(pub.priority === 'low')) return false
+    sendFrame(this.#ws, (pub.wire.roomsFrame ??= preFrame(pub.wire.rooms, false)), pub.wire.rooms, false)
+    return true
   }
 
   /** Direct messages of the rooms dialect go client to client; users' direct messages are a /ws feature. */
@@ -159,6 +162,12 @@ export class RoomsConnection implements HubConnection {
   // ---- plumbing ----
 
   #send(data: string | Buffer, droppable = false): boolean {
+    if (!this.#writable(droppable)) return false
+    this.#ws.send(data, { binary: false })
+    return true
+  }
+
+  #writable(droppable: boolean): boolean {
     if (this.#closed) return false
     const buffered = this.#ws.bufferedAmount
     if (buffered > this.#d.limits.maxBufferedBytes) {
@@ -167,9 +176,7 @@ export class RoomsConnection implements HubConnection {
       this.#cleanup(1006, 'slow reader')
       return false
     }
-    if (droppable && buffered > this.#d.limits.maxBufferedBytes / 4) return false
-    this.#ws.send(data, { binary: false })
-    return true
+    return !(droppable && buffered > this.#d.limits.maxBufferedBytes / 4)
   }
 
   #event(fields: Partial<WebSocketEventData>): WebSocketEventData {

@@ -7,6 +7,7 @@ import type { Auth } from '../auth/index.ts'
 import { type LanServer, refuseUpgrade, tokenFrom } from '../lan/index.ts'
 import type { Logger } from '../log/index.ts'
 import { buildBinary, parseBinary } from './binary.ts'
+import { preFrame, sendFrame } from './frames.ts'
 import { type HubConnection, type MessagingHub, type NotificationInfo, RESERVED_ROOTS } from './hub.ts'
 import { TokenBucket } from './limits.ts'
 import { describeIssues, type Envelope, envelopeSchema, FEATURES, PROTOCOL_VERSION, renderDirect, renderNotification, renderPublication, renderReplay, schemas } from './rtc-wire.ts'
@@ -189,8 +190,14 @@ class RtcConnection implements HubConnection {
   // ---- delivery (called by the bus and the hub) ----
 
   deliver(pub: Publication): boolean {
-    if (pub.kind === 'binary') return this.#send(pub.binary!, true, pub.priority)
-    return this.#send((pub.wire.rtc ??= renderPublication(pub)), false, pub.priority)
+    if (!this.#writable(pub.priority)) return false
+    const w = pub.wire
+    if (pub.kind === 'binary') sendFrame(this.#ws, (w.binFrame ??= preFrame(pub.binary!, true)), pub.binary!, true)
+    else {
+      const payload = (w.rtc ??= renderPublication(pub))
+      sendFrame(this.#ws, (w.rtcFrame ??= preFrame(payload, false)), payload, false)
+    }
+    return true
   }
 
   deliverDirect(dm: DirectEnvelope): boolean {
@@ -223,6 +230,12 @@ class RtcConnection implements HubConnection {
    * slows down); above a quarter of it, low-priority messages are skipped for that reader.
    */
   #send(data: Buffer | Uint8Array | string, binary: boolean, priority: Priority): boolean {
+    if (!this.#writable(priority)) return false
+    this.#ws.send(data, { binary })
+    return true
+  }
+
+  #writable(priority: Priority): boolean {
     if (this.#closed) return false
     const buffered = this.#ws.bufferedAmount
     if (buffered > this.#d.limits.maxBufferedBytes) {
@@ -236,7 +249,6 @@ class RtcConnection implements HubConnection {
       this.#dropped++
       return false
     }
-    this.#ws.send(data, { binary })
     return true
   }
 

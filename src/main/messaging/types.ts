@@ -38,7 +38,7 @@ export interface Publication {
   epoch?: string
   /** Instance that published it (backplane). */
   origin: string
-  wire: { rtc?: Buffer; rooms?: Buffer }
+  wire: { rtc?: Buffer; rtcFrame?: Buffer; rooms?: Buffer; roomsFrame?: Buffer; binFrame?: Buffer }
 }
 
 export interface DirectEnvelope {

@@ -178,13 +178,13 @@ describe('rooms callbacks', () => {
 describe('rooms HTTP API', () => {
   it('lists, creates (login needed), joins, messages, leaves; client info and rooms; 404s', async () => {
     const base = t.http
-    const list = await (await fetch(`${base}/websocket/rooms`)).json()
+    const list = (await (await fetch(`${base}/websocket/rooms`)).json()) as { rooms: Array<{ name: string }>; count: number }
     expect(list).toMatchObject({ success: true, count: list.rooms.length })
     expect(list.rooms.some((r: { name: string }) => r.name === 'general')).toBe(true)
     const anon = await fetch(`${base}/websocket/rooms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x' }) })
     expect(anon.status).toBe(401)
     const auth = { 'content-type': 'application/json', authorization: `Bearer ${tok}` }
-    const created = await (await fetch(`${base}/websocket/rooms`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'http-room', description: 'made over HTTP', maxConnections: 5 }) })).json()
+    const created = (await (await fetch(`${base}/websocket/rooms`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'http-room', description: 'made over HTTP', maxConnections: 5 }) })).json()) as { roomId: string }
     expect(created).toMatchObject({ success: true, roomId: expect.stringMatching(/^room_[0-9a-f]{32}$/) })
     const roomId = created.roomId
     expect((await fetch(`${base}/websocket/rooms`, { method: 'POST', headers: auth, body: JSON.stringify({}) })).status).toBe(400)
