@@ -29,7 +29,7 @@ export interface HubConnection extends BusSubscriber {
   lastPing: number
   readonly metadata: Record<string, string>
   /** Hands a direct message to the peer; false when it could not be sent. */
-  deliverDirect(dm: DirectEnvelope): boolean
+  deliverDirect(dm: DirectEnvelope, queued?: boolean): boolean
   /** Server notification; dialects without one ignore it. */
   notify(n: NotificationInfo): boolean
   close(code: number, reason: string): void
@@ -227,7 +227,7 @@ export class MessagingHub {
     if (!conn.user) return 0
     let n = 0
     for (const { id, dm } of this.queue.pending(conn.user)) {
-      if (!conn.deliverDirect(dm)) break
+      if (!conn.deliverDirect(dm, true)) break
       written(id)
       n++
     }

@@ -200,9 +200,9 @@ class RtcConnection implements HubConnection {
     return true
   }
 
-  deliverDirect(dm: DirectEnvelope): boolean {
+  deliverDirect(dm: DirectEnvelope, queued = false): boolean {
     if (dm.binary) return this.#send(buildBinary(0x02, dm.from.user ?? 'server', dm.binary), true, dm.priority)
-    return this.#send(renderDirect(dm, Date.now() - dm.sentAt > 1000), false, dm.priority)
+    return this.#send(renderDirect(dm, queued), false, dm.priority)
   }
 
   notify(n: NotificationInfo): boolean {
