@@ -42,6 +42,8 @@ export interface CoreEventMap {
   'timing.controllog': [log: CarControlLogs]
   /** Timing: every car was cleared (timing-system reset, source switch). */
   'timing.reset': []
+  /** A direct message was sent to a user (delivered or queued): the desktop shell shows a notification. */
+  'messaging.direct': [dm: { from: string | null; to: string; text: string; messageId: string; sentAt: number; status: string }]
   /**
    * Something a person at the desktop should see as a native notification (a direct message, a flag
    * change). Any room may emit it; the desktop shell shows it unless muted or switched off for that

@@ -6,6 +6,7 @@ import type { StatusInfo } from '../../shared/ui-api/index.ts'
 import { Auth } from '../auth/index.ts'
 import { type Config, resolveDataDir } from '../config/index.ts'
 import { LanServer } from '../lan/index.ts'
+import { MessagingEngine } from '../messaging/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
 import { HubServer } from '../signalr/index.ts'
 import { DiagHubEngine } from '../signalr/diag.ts'
@@ -135,6 +136,7 @@ function createEngines(ctx: CoreContext): Engine[] {
     new DiagHubEngine(ctx),
     createCameraEngine(ctx),
     new TimingEngine(ctx),
+    new MessagingEngine(ctx),
   ]
 }
 
