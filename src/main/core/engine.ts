@@ -1,9 +1,11 @@
 import type { EventEmitter } from 'node:events'
+import type { CameraChanges, LinkStatus } from '../../shared/camera-keys.ts'
 import type { EngineStatus } from '../../shared/ui-api/index.ts'
 import type { Auth } from '../auth/index.ts'
 import type { Config } from '../config/index.ts'
 import type { LanServer } from '../lan/index.ts'
 import type { Logger } from '../log/index.ts'
+import type { HubServer } from '../signalr/index.ts'
 import type { Backplane } from '../scale/index.ts'
 import type { Store } from '../store/index.ts'
 import type { UiRouter } from '../uiapi/index.ts'
@@ -25,6 +27,10 @@ export interface Engine {
 export interface CoreEventMap {
   /** An engine's state changed; the status topic and the tray follow this. */
   'engine.state': [name: string, status: EngineStatus]
+  /** Confirmed camera changes (only keys whose value changed), from the device or an accepted write. */
+  'camera.change': [changes: CameraChanges]
+  /** The camera controller link went up or down. */
+  'device.link': [status: LinkStatus]
   /**
    * Something a person at the desktop should see as a native notification (a direct message, a flag
    * change). Any room may emit it; the desktop shell shows it unless muted or switched off for that
@@ -51,4 +57,6 @@ export interface CoreContext {
   backplane?: Backplane
   /** What this instance owns on the backplane ('device', 'timing'); rooms add to it at start. */
   owns: Set<string>
+  /** SignalR hubs on the LAN server: `ctx.signalr.addHub(path, definition, options)` (see src/main/signalr). */
+  signalr: HubServer
 }
