@@ -158,4 +158,19 @@ describe('web UI in Chromium', () => {
     // The only console error allowed here is Chromium reporting the refused login (HTTP 401).
     expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([])
   })
+
+  it('a login ended elsewhere sends the browser back to the login page, saying so', async () => {
+    problems.length = 0
+    await page.getByLabel('Password').fill('test-admin-pw')
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.locator('.conn-open').waitFor()
+    const token = (await page.evaluate("localStorage.getItem('pitwall.token')")) as string
+    // The session is ended from outside (another tab logging out, an admin changing the password…).
+    expect((await fetch(`${url}/api/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+    await page.reload()
+    await page.getByText('Your session ended. Log in again.').waitFor()
+    expect(await page.evaluate("localStorage.getItem('pitwall.token')")).toBeNull()
+    // Allowed here only: Chromium reporting the refused upgrade and the 401 of the session check.
+    expect(problems.filter((p) => !/status of 401|WebSocket/.test(p))).toEqual([])
+  })
 })
