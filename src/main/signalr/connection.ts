@@ -23,6 +23,13 @@ export interface ConnectionSettings {
   clientResultTimeoutMs: number
   maxBufferedBytes: number
   anonymousRead: boolean
+  /** Login sessions (ctx.auth): a connection keeps its session alive and closes when it ends. */
+  sessions: SessionCheck | undefined
+}
+
+export interface SessionCheck {
+  sessionAlive(sid: string): boolean
+  touch(sid: string): void
 }
 
 /** What a connection needs from its hub. */
@@ -180,6 +187,7 @@ export class Connection implements HubConnectionInfo {
   receive(data: Uint8Array): void {
     if (this.#state === 'closed' || this.#state === 'pending') return
     this.#lastReceived = Date.now()
+    if (!this.#sessionOk()) return
     if (data.length > this.#s.maxMessageBytes) {
       return this.close(`Message of ${data.length} bytes exceeds the maximum message size of ${this.#s.maxMessageBytes} bytes.`)
     }
@@ -221,6 +229,7 @@ export class Connection implements HubConnectionInfo {
       case 'open': {
         const t = this.#transport
         if (!t) return
+        if (!this.#sessionOk(false)) return
         if (!t.alive && now - this.#lastReceived > this.#s.clientTimeoutMs) {
           this.#host.log.info({ connectionId: this.connectionId }, 'client timed out')
           return this.close(`Client timeout: nothing received for ${this.#s.clientTimeoutMs} ms.`)
@@ -307,6 +316,19 @@ export class Connection implements HubConnectionInfo {
   }
 
   // ---- internals ----
+
+  /** False (and the connection closed) once the login session behind the token has ended. */
+  #sessionOk(touch = true): boolean {
+    const sid = this.user.sid
+    const sessions = this.#s.sessions
+    if (!sid || !sessions) return true
+    if (!sessions.sessionAlive(sid)) {
+      this.close('The login session has ended (logged out or expired); log in again.')
+      return false
+    }
+    if (touch) sessions.touch(sid)
+    return true
+  }
 
   #raw(bytes: Uint8Array): void {
     const t = this.#transport

@@ -7,7 +7,7 @@ import { can, type Principal } from '../../shared/auth.ts'
 import type { LanServer } from '../lan/index.ts'
 import { refuseUpgrade } from '../lan/index.ts'
 import type { Logger } from '../log/index.ts'
-import type { Connection } from './connection.ts'
+import type { Connection, SessionCheck } from './connection.ts'
 import type { HubContext } from './context.ts'
 import type { HubDefinition, TransportName } from './hub.ts'
 import { JsonHubProtocol } from './json-protocol.ts'
@@ -27,6 +27,8 @@ export interface HubServerOptions {
   anonymousRead?: boolean
   /** Protocols of hubs that do not list their own [JSON, MessagePack]. */
   protocols?: HubProtocol[]
+  /** ctx.auth: connections keep their login session alive and are closed when it ends (logout, idle). */
+  sessions?: SessionCheck
 }
 
 const TRANSFER_FORMATS: Record<TransportName, string[]> = {
@@ -57,6 +59,7 @@ export class HubServer {
       clientTimeoutMs: opts.clientTimeoutMs ?? 30_000,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 15_000,
       anonymousRead: opts.anonymousRead ?? true,
+      sessions: opts.sessions,
     }
     this.#protocols = opts.protocols ?? [new JsonHubProtocol(), new MessagePackHubProtocol()]
     // One hook, matched by path: the hub endpoints bypass Fastify's body parsing (SignalR bodies are
