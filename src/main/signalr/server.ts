@@ -100,6 +100,16 @@ export class HubServer {
     return runtime
   }
 
+  /** Every hub served, with its open connections (for status pages). */
+  hubs(): Array<{ path: string; transports: readonly TransportName[]; protocols: string[]; connections: number }> {
+    return [...this.#hubs.values()].map(({ runtime }) => ({
+      path: runtime.path,
+      transports: runtime.transports,
+      protocols: runtime.availableProtocols.map((p) => p.name),
+      connections: runtime.connectionCount,
+    }))
+  }
+
   hub(path: string): HubContext | undefined {
     return this.#hubs.get(path)?.runtime
   }
