@@ -553,12 +553,17 @@ export class Connection implements HubConnectionInfo {
     }
   }
 
-  /** Waits while the transport holds more than half its allowed backlog (a slow reader throttles its streams). */
+  /**
+   * Waits while the transport holds more than half its allowed backlog, or (stateful reconnect) more than
+   * half the replay buffer is unacknowledged: a slow reader throttles its streams instead of overflowing.
+   */
   async #drained(signal: AbortSignal): Promise<void> {
     const limit = this.#s.maxBufferedBytes / 2
+    const replayLimit = this.#s.statefulBufferBytes / 2
     for (let i = 0; i < 6000 && !signal.aborted; i++) {
+      if (this.#state !== 'open' && this.#state !== 'detached') return
       const t = this.#transport
-      if ((t && t.bufferedBytes <= limit) || (this.#state !== 'open' && this.#state !== 'detached')) return
+      if (t && t.bufferedBytes <= limit && this.#replayBytes <= replayLimit) return
       await new Promise((r) => setTimeout(r, 5))
     }
   }

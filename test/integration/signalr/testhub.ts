@@ -52,6 +52,9 @@ export function addTestHub(core: Core, path: string, options: HubOptions = {}): 
             yield i
           }
         }),
+        Burst: streamMethod([z.number().int().min(0)], async function* (_call, count) {
+          for (let i = 1; i <= count; i++) yield i
+        }),
         Collect: method([z.string(), clientStream(z.number().int())], async (_c, label, items) => {
           const got: number[] = []
           for await (const x of items) got.push(x)
