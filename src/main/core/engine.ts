@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events'
+import type { CameraChanges, LinkStatus } from '../../shared/camera-keys.ts'
 import type { EngineStatus } from '../../shared/ui-api/index.ts'
 import type { Auth } from '../auth/index.ts'
 import type { Config } from '../config/index.ts'
@@ -26,6 +27,16 @@ export interface Engine {
 export interface CoreEventMap {
   /** An engine's state changed; the status topic and the tray follow this. */
   'engine.state': [name: string, status: EngineStatus]
+  /** Confirmed camera changes (only keys whose value changed), from the device or an accepted write. */
+  'camera.change': [changes: CameraChanges]
+  /** The camera controller link went up or down. */
+  'device.link': [status: LinkStatus]
+  /**
+   * Something a person at the desktop should see as a native notification (a direct message, a flag
+   * change). Any room may emit it; the desktop shell shows it unless muted or switched off for that
+   * kind; headless, nobody listens.
+   */
+  notify: [message: { kind: 'dm' | 'flag' | 'info'; title: string; body: string }]
 }
 
 export type CoreEvents = EventEmitter<CoreEventMap>
