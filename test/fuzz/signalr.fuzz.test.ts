@@ -11,7 +11,7 @@ import { WebSocket } from 'ws'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
 import { frameVarInt, splitVarIntFrames } from '../../src/main/signalr/index.ts'
-import { hostileFrames, hostileJson, runs, SEED, tally } from './lib.ts'
+import { hostileFrames, hostileJson, LONG, runs, SEED, tally } from './lib.ts'
 
 const RS = '\x1e'
 let core: Core
@@ -105,6 +105,9 @@ describe.each(['json', 'messagepack'] as const)('fuzz: SignalR hub frames (%s)',
   it('answers or closes with a Close error; never an abnormal close; the bystander keeps working', async () => {
     const t = tally(`signalr-${protocol}`)
     const bystander = await open(protocol)
+    // Like a real client, the bystander pings so the 30 s client timeout does not end it during long runs.
+    const ping = protocol === 'json' ? '{"type":6}' + RS : frameVarInt(encode([6]))
+    const keepAlive = setInterval(() => bystander.send(ping, { binary: protocol !== 'json' }), 5000)
     const echo = protocol === 'json' ? VALID_JSON[0]! : frameVarInt(encode([1, {}, '1', 'Echo', [1], []]))
     await fc.assert(
       fc.asyncProperty(protocol === 'json' ? jsonFrames : msgpackFrames, async (frame) => {
@@ -118,8 +121,9 @@ describe.each(['json', 'messagepack'] as const)('fuzz: SignalR hub frames (%s)',
       }),
       { seed: SEED, numRuns: runs(100, 2000) },
     )
+    clearInterval(keepAlive)
     expect(await probe(bystander, protocol, echo)).toBe('completion:ok')
     bystander.terminate()
     t.save()
-  })
+  }, LONG ? 900_000 : 60_000)
 })

@@ -202,7 +202,13 @@ export class Connection implements HubConnectionInfo {
     }
     for (const m of messages) {
       if ((this.#state as State) === 'closed') return
-      this.#dispatch(m)
+      try {
+        this.#dispatch(m)
+      } catch (err) {
+        // A bug in a hub (e.g. a throwing schema refinement) must cost this connection, never the process.
+        this.#host.log.error({ connectionId: this.connectionId, err }, 'hub message dispatch failed')
+        return this.close('Connection closed with an error.')
+      }
     }
   }
 
@@ -489,7 +495,9 @@ export class Connection implements HubConnectionInfo {
     }
     if (method.kind === 'stream') {
       // Server-to-client streams run beside the invocation limit, as in ASP.NET Core.
-      void this.#runStream(m.target, id!, method, call, bound, ac).finally(done)
+      void this.#runStream(m.target, id!, method, call, bound, ac)
+        .catch((err) => this.#host.log.error({ err }, 'stream invocation failed'))
+        .finally(done)
       return
     }
     const job = () => this.#runMethod(m.target, id, method, call, bound).finally(done)
@@ -506,11 +514,13 @@ export class Connection implements HubConnectionInfo {
 
   #start(job: () => Promise<void>): void {
     this.#active++
-    void job().finally(() => {
-      this.#active--
-      const next = this.#queue.shift()
-      if (next && this.#state !== 'closed') this.#start(next)
-    })
+    void job()
+      .catch((err) => this.#host.log.error({ err }, 'invocation failed'))
+      .finally(() => {
+        this.#active--
+        const next = this.#queue.shift()
+        if (next && this.#state !== 'closed') this.#start(next)
+      })
   }
 
   async #runMethod(target: string, id: string | undefined, method: HubMethod, call: CallContext, args: unknown[]): Promise<void> {

@@ -112,7 +112,13 @@ export class HubRuntime implements HubHost, HubContext {
     const every = Math.max(20, Math.min(1000, Math.floor(Math.min(s.keepAliveMs, s.clientTimeoutMs, s.handshakeTimeoutMs, s.reconnectWindowMs) / 4)))
     this.#sweep = setInterval(() => {
       const now = Date.now()
-      for (const c of [...this.#byToken.values()]) c.tick(now)
+      for (const c of [...this.#byToken.values()]) {
+        try {
+          c.tick(now)
+        } catch (err) {
+          this.log.error({ err, connectionId: c.connectionId }, 'connection check failed')
+        }
+      }
     }, every)
     this.#sweep.unref()
   }

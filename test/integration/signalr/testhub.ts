@@ -61,6 +61,15 @@ export function addTestHub(core: Core, path: string, options: HubOptions = {}): 
           return `${label}:${got.join(',')}`
         }),
         Echo: method([z.unknown()], (_c, v) => v),
+        // A hub bug: its argument schema throws while validating.
+        Buggy: method(
+          [
+            z.string().refine(() => {
+              throw new Error('bug in a refinement')
+            }),
+          ],
+          () => 'never',
+        ),
         Write: method([], () => 'written', { permission: 'System_rw' }),
       },
       onConnected: (c) => void state.connected.push(c.connectionId),
