@@ -157,6 +157,25 @@ export class HubServer {
 
   async #http(hub: HubRuntime, negotiate: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x')
+    // Browsers: the same origin checks as the WebSocket upgrade (own origin or config.allowedOrigins);
+    // allowed foreign origins get CORS answers so negotiate, SSE and long polling work from their pages.
+    const origin = req.headers.origin
+    if (origin !== undefined) {
+      if (!this.#lan.originAllowed(req)) {
+        req.resume()
+        return send(res, 403, 'Origin not allowed')
+      }
+      res.setHeader('Access-Control-Allow-Origin', origin)
+      res.setHeader('Access-Control-Allow-Credentials', 'true')
+      res.setHeader('Vary', 'Origin')
+    }
+    if (req.method === 'OPTIONS') {
+      req.resume()
+      res.setHeader('Access-Control-Allow-Methods', negotiate ? 'POST' : 'GET, POST, DELETE')
+      res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? 'authorization, content-type, x-requested-with, x-signalr-user-agent')
+      res.setHeader('Access-Control-Max-Age', '600')
+      return send(res, 204, '')
+    }
     if (negotiate) return this.#negotiate(hub, url, req, res)
     const id = url.searchParams.get('id')
     if (!id) {
