@@ -66,7 +66,7 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
     const events: CoreEvents = new EventEmitter()
     events.setMaxListeners(100)
     // Before listen: the hub server installs its request hook; hubs are added by engines.
-    const signalr = new HubServer({ lan, log, ...config.signalr, anonymousRead: config.anonymousRead })
+    const signalr = new HubServer({ lan, log, ...config.signalr, anonymousRead: config.anonymousRead, sessions: auth })
     const owns = new Set<string>()
     const backplane = config.redis ? new Backplane(config.redis, { instanceId, log, info: () => ({ name: config.name, url: lanUrl(), owns: [...owns] }) }) : undefined
     const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events, backplane, owns, signalr }
