@@ -134,7 +134,7 @@ export class TimingEngine implements Engine {
     return {
       batch: (r: BatchResult) => {
         if (!live()) return
-        if (r.reset) store.reset()
+        if (r.reset) store.reset(r.midRace === true)
         if (r.session) store.applySession(r.session)
         if (r.cars.length) this.#applyCars(r.cars)
       },

@@ -49,6 +49,8 @@ interface Slot {
 export interface BatchResult {
   /** A reset happened in this batch: consumers clear their cars before applying the patches below. */
   reset: boolean
+  /** The reset came mid-race: lap histories stay (the cars come back with the same laps). */
+  midRace?: boolean
   session: SessionStatePatch | null
   cars: CarPositionPatch[]
 }
@@ -122,6 +124,7 @@ export class SessionBuilder {
   processBatch(records: readonly RMonitorRecord[], atMs: number = Date.now()): BatchResult {
     this.#nowMs = atMs
     let reset = false
+    let resetMidRace = false
     const flagOut = this.session.currentFlag !== Flags.Unknown
     const standalone = flagOut && records.length === 1 && isStandaloneReset(records[0]!)
     let midRace = false
@@ -144,10 +147,13 @@ export class SessionBuilder {
         }
         this.#reset(midRace)
         reset = true
+        resetMidRace = midRace
       } else this.#apply(r)
       this.applied++
     }
-    return this.#flush(reset)
+    const out = this.#flush(reset)
+    if (resetMidRace) out.midRace = true
+    return out
   }
 
   #setS<Key extends keyof SessionState>(key: Key, value: SessionState[Key]): void {

@@ -1,0 +1,189 @@
+import { memo, useMemo } from 'react'
+import type { CarPosition, EventEntry } from '../../../../shared/timing.ts'
+import { parseTimeMs } from '../../../../shared/timing.ts'
+import { CarDetails } from './CarDetails.tsx'
+import { classColour, lapTime } from './format.ts'
+import { type GroupMode, type SortMode, useTiming } from './store.ts'
+
+interface Section {
+  title: string | null
+  colour?: string
+  cars: CarPosition[]
+}
+
+const posKey = (c: CarPosition) => c.overallPosition || 1e6
+const bestKey = (c: CarPosition) => parseTimeMs(c.bestTime ?? '') || 1e12
+
+/** Sorts and groups the cars (favourites pinned on top), filtered by the search. */
+export function arrange(cars: Iterable<CarPosition>, entries: Map<string, EventEntry>, o: { group: GroupMode; sort: SortMode; search: string; favourites: string[]; classOrder: Record<string, string> }): Section[] {
+  const q = o.search.trim().toLowerCase()
+  let list = [...cars]
+  if (q) {
+    const terms = q.split(/[\s,]+/).filter(Boolean)
+    list = list.filter((c) => terms.some((t) => c.number.toLowerCase().startsWith(t) || (entries.get(c.number)?.name ?? '').toLowerCase().includes(t) || (entries.get(c.number)?.team ?? '').toLowerCase().includes(t)))
+  }
+  const cmp = o.sort === 'fastest' ? (a: CarPosition, b: CarPosition) => bestKey(a) - bestKey(b) || posKey(a) - posKey(b) : (a: CarPosition, b: CarPosition) => posKey(a) - posKey(b) || (a.number < b.number ? -1 : 1)
+  list.sort(cmp)
+  const sections: Section[] = []
+  const fav = new Set(o.favourites)
+  const pinned = list.filter((c) => fav.has(c.number))
+  if (pinned.length) sections.push({ title: 'Favourites', cars: pinned })
+  const rest = pinned.length ? list.filter((c) => !fav.has(c.number)) : list
+  if (o.group === 'overall') {
+    sections.push({ title: pinned.length ? 'Field' : null, cars: rest })
+    return sections
+  }
+  const byClass = new Map<string, CarPosition[]>()
+  for (const c of rest) {
+    const k = c.class ?? ''
+    let l = byClass.get(k)
+    if (!l) byClass.set(k, (l = []))
+    l.push(c)
+  }
+  const order = [...byClass.keys()].sort((a, b) => {
+    const oa = Number(o.classOrder[a] ?? NaN)
+    const ob = Number(o.classOrder[b] ?? NaN)
+    if (!Number.isNaN(oa) || !Number.isNaN(ob)) return (Number.isNaN(oa) ? 1e9 : oa) - (Number.isNaN(ob) ? 1e9 : ob)
+    return posKey(byClass.get(a)![0]!) - posKey(byClass.get(b)![0]!)
+  })
+  for (const k of order) sections.push({ title: k || 'No class', cars: byClass.get(k)! })
+  return sections
+}
+
+function pitBadge(c: CarPosition): string | null {
+  if (c.isEnteredPit) return 'ENTERED PIT'
+  if (c.isPitStartFinish) return 'PIT S/F'
+  if (c.isInPit) return 'PIT'
+  if (c.isExitedPit) return 'EXITED PIT'
+  return null
+}
+
+function gained(n: number | undefined): { text: string; cls: string } {
+  if (n === undefined || n === -999 || n === 0) return { text: '', cls: '' }
+  return n > 0 ? { text: `▲${n}`, cls: 'up' } : { text: `▼${-n}`, cls: 'down' }
+}
+
+interface RowProps {
+  car: CarPosition
+  entry: EventEntry | undefined
+  colour: string
+  byClass: boolean
+  fastest: boolean
+  favourite: boolean
+  expanded: boolean
+}
+
+/** One car. Memoised on the car object: the store gives a car a new object only when it changed. */
+export const CarRow = memo(function CarRow({ car, entry, colour, byClass, fastest, favourite, expanded }: RowProps) {
+  const { toggleFavourite, setExpanded } = useTiming.getState()
+  const gap = fastest ? (byClass ? car.inClassGapByFastTime : car.overallGapByFastTime) : byClass ? car.inClassGap : car.overallGap
+  const diff = fastest ? (byClass ? car.inClassDifferenceByFastTime : car.overallDifferenceByFastTime) : byClass ? car.inClassDifference : car.overallDifference
+  const g = gained(byClass ? car.inClassPositionsGained : car.overallPositionsGained)
+  const most = byClass ? car.isClassMostPositionsGained : car.isOverallMostPositionsGained
+  const pit = pitBadge(car)
+  const pos = byClass ? car.classPosition : car.overallPosition
+  return (
+    <>
+      <tr className={`car${car.isStale ? ' stale' : ''}${expanded ? ' open' : ''}`} data-car={car.number} onClick={() => setExpanded(expanded ? null : car.number)}>
+        <td className="pos">{pos || ''}</td>
+        <td className="num">
+          <span className="class-bar" style={{ background: colour }} title={car.class ?? ''} />
+          {car.number}
+        </td>
+        <td className="name">
+          <div>{entry?.name || car.driverName || ''}</div>
+          {entry?.team ? <div className="team">{entry.team}</div> : null}
+        </td>
+        <td className="time">{lapTime(car.lastLapTime)}</td>
+        <td className={`time${car.isBestTime ? ' best-overall' : car.isBestTimeClass ? ' best-class' : ''}`}>{lapTime(car.bestTime)}</td>
+        <td className="gap">{gap}</td>
+        <td className="gap">{diff}</td>
+        <td className="laps" key={car.lastLapCompleted}>
+          {car.lastLapCompleted || ''}
+        </td>
+        <td className={`gain ${g.cls}${most ? ' most' : ''}`}>{g.text}</td>
+        <td className="badges">
+          {pit && <span className="badge pit">{pit}</span>}
+          {car.pitStopCount ? <span className="badge stops" title="pit stops">{car.pitStopCount}×</span> : null}
+          {car.penalityWarnings > 0 && <span className="badge warn" title="warnings">W{car.penalityWarnings}</span>}
+          {car.penalityLaps > 0 && <span className="badge pen">-{car.penalityLaps} {car.penalityLaps === 1 ? 'Lap' : 'Laps'}</span>}
+          {car.blackFlags > 0 && <span className="badge bf" title="black flags">BF{car.blackFlags}</span>}
+          {car.isStale && <span className="badge stale-mark" title="no timing data for a while">STALE</span>}
+        </td>
+        <td className="fav">
+          <button
+            className={`star${favourite ? ' on' : ''}`}
+            aria-label={favourite ? `Unpin car ${car.number}` : `Pin car ${car.number}`}
+            onClick={(e) => {
+              e.stopPropagation()
+              toggleFavourite(car.number)
+            }}
+          >
+            {favourite ? '★' : '☆'}
+          </button>
+        </td>
+      </tr>
+      {expanded && (
+        <tr className="details-row">
+          <td colSpan={11}>
+            <CarDetails number={car.number} laps={car.lastLapCompleted} />
+          </td>
+        </tr>
+      )}
+    </>
+  )
+})
+
+export function Board() {
+  const cars = useTiming((s) => s.cars)
+  const version = useTiming((s) => s.carsVersion)
+  const session = useTiming((s) => s.session)
+  const group = useTiming((s) => s.group)
+  const sortPref = useTiming((s) => s.sort)
+  const search = useTiming((s) => s.search)
+  const favourites = useTiming((s) => s.favourites)
+  const expanded = useTiming((s) => s.expanded)
+  const sort: SortMode = sortPref === 'auto' ? (session?.isPracticeQualifying ? 'fastest' : 'position') : sortPref
+  const entries = useMemo(() => new Map((session?.eventEntries ?? []).map((e) => [e.number, e])), [session?.eventEntries])
+  const sections = useMemo(
+    () => arrange(cars.values(), entries, { group, sort, search, favourites, classOrder: session?.classOrder ?? {} }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [version, entries, group, sort, search, favourites, session?.classOrder],
+  )
+  const fav = new Set(favourites)
+  const colours = session?.classColors
+  return (
+    <table className="board" aria-label="Live timing">
+      <thead>
+        <tr>
+          <th>{group === 'class' ? 'Cls' : 'Pos'}</th>
+          <th>#</th>
+          <th>Driver / team</th>
+          <th>Last</th>
+          <th>Best</th>
+          <th>Gap</th>
+          <th>Diff</th>
+          <th>Laps</th>
+          <th>+/−</th>
+          <th />
+          <th />
+        </tr>
+      </thead>
+      {sections.map((s) => (
+        <tbody key={s.title ?? 'all'}>
+          {s.title && (
+            <tr className="section">
+              <th colSpan={11}>
+                {group === 'class' && s.title !== 'Favourites' && <span className="class-bar" style={{ background: classColour(s.title, colours) }} />}
+                {s.title} <span className="hint">({s.cars.length})</span>
+              </th>
+            </tr>
+          )}
+          {s.cars.map((c) => (
+            <CarRow key={c.number} car={c} entry={entries.get(c.number)} colour={classColour(c.class, colours)} byClass={group === 'class'} fastest={sort === 'fastest'} favourite={fav.has(c.number)} expanded={expanded === c.number} />
+          ))}
+        </tbody>
+      ))}
+    </table>
+  )
+}
