@@ -56,23 +56,23 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
-const rowOrder = () => page.$$eval('table.board tr.car', (rows) => rows.map((r) => r.getAttribute('data-car')))
+const rowOrder = () => page.$$eval('.board .car', (rows) => rows.map((r) => [Number(r.getAttribute('data-index')), r.getAttribute('data-car')] as const).sort((a, b) => a[0] - b[0]).map((x) => x[1]))
 
 describe('timing board in Chromium', () => {
   it("shows the replayed capture's cars in position order", async () => {
     await page.goto(`${core.url}/#/timing`)
-    await page.locator('table.board tr.car').first().waitFor()
+    await page.locator('.board .car').first().waitFor()
     const want = [...timing.store.cars.values()].sort((a, b) => (a.overallPosition || 1e6) - (b.overallPosition || 1e6)).map((c) => c.number)
     expect(await rowOrder()).toEqual(want)
     const leader = want[0]!
-    expect(await page.locator(`tr.car[data-car="${leader}"] td.pos`).textContent()).toBe('1')
+    expect(await page.locator(`.board .car[data-car="${leader}"] .pos`).textContent()).toBe('1')
     await page.screenshot({ path: join(SHOTS, 'timing-board.png'), fullPage: false })
     expect(problems).toEqual([])
   })
 
   it('groups by class, sorts by fastest, searches', async () => {
     await page.getByRole('button', { name: 'Class', exact: true }).click()
-    const sections = await page.$$eval('table.board tr.section th', (t) => t.map((x) => x.textContent ?? ''))
+    const sections = await page.$$eval('.board .section', (t) => t.map((x) => x.textContent ?? ''))
     const classes = new Set([...timing.store.cars.values()].map((c) => c.class))
     expect(sections.length).toBe(classes.size)
     await page.getByRole('button', { name: 'Fastest' }).click()
@@ -91,21 +91,21 @@ describe('timing board in Chromium', () => {
     await page.getByRole('button', { name: `Pin car ${last}`, exact: true }).click()
     expect((await rowOrder())[0]).toBe(last)
     await page.reload()
-    await page.locator('table.board tr.car').first().waitFor()
+    await page.locator('.board .car').first().waitFor()
     expect((await rowOrder())[0]).toBe(last)
     await page.getByRole('button', { name: `Unpin car ${last}`, exact: true }).first().click()
   })
 
   it('opens car details with the lap list and the lap-time chart', async () => {
     const leader = (await rowOrder())[0]!
-    await page.locator(`tr.car[data-car="${leader}"] td.num`).click()
+    await page.locator(`.board .car[data-car="${leader}"] .num`).click()
     await page.locator('.lap-chart').waitFor()
     await page.locator('.lap-list tbody tr').first().waitFor()
     expect(await page.locator('.lap-chart rect').count()).toBe(timing.store.carLaps(leader).length)
     const laps = await page.locator('.lap-list tbody tr').count()
     expect(laps).toBe(timing.store.carLaps(leader).length)
     await page.screenshot({ path: join(SHOTS, 'timing-details.png') })
-    await page.locator(`tr.car[data-car="${leader}"] td.num`).click()
+    await page.locator(`.board .car[data-car="${leader}"] .num`).click()
   })
 
   it('control log (manual entry → penalty badge), flags tab, in-car view', async () => {
@@ -119,7 +119,7 @@ describe('timing board in Chromium', () => {
     await page.getByRole('tab', { name: 'Flags' }).click()
     expect(await page.locator('.flags-table tbody tr').count()).toBe(timing.store.session.flagDurations.length)
     await page.getByRole('tab', { name: 'Board' }).click()
-    await page.locator(`tr.car[data-car="${n}"] .badge.pen`).waitFor()
+    await page.locator(`.board .car[data-car="${n}"] .badge.pen`).waitFor()
     await page.getByRole('button', { name: 'In-car view' }).click()
     await page.locator('.incar-pos').first().waitFor()
     await page.screenshot({ path: join(SHOTS, 'timing-incar.png') })

@@ -71,10 +71,17 @@ interface RowProps {
   fastest: boolean
   favourite: boolean
   expanded: boolean
+  /** Where the row sits (px from the top of the board) and its place in the order. */
+  y: number
+  index: number
 }
 
-/** One car. Memoised on the car object: the store gives a car a new object only when it changed. */
-export const CarRow = memo(function CarRow({ car, entry, colour, byClass, fastest, favourite, expanded }: RowProps) {
+/**
+ * One car: a fixed-height grid row placed by a transform, so a position change moves the row without
+ * re-laying out the others, and a changed car re-renders only its own row (memoised on the car object:
+ * the store gives a car a new object only when it changed).
+ */
+export const CarRow = memo(function CarRow({ car, entry, colour, byClass, fastest, favourite, expanded, y, index }: RowProps) {
   const { toggleFavourite, setExpanded } = useTiming.getState()
   const gap = fastest ? (byClass ? car.inClassGapByFastTime : car.overallGapByFastTime) : byClass ? car.inClassGap : car.overallGap
   const diff = fastest ? (byClass ? car.inClassDifferenceByFastTime : car.overallDifferenceByFastTime) : byClass ? car.inClassDifference : car.overallDifference
@@ -83,56 +90,59 @@ export const CarRow = memo(function CarRow({ car, entry, colour, byClass, fastes
   const pit = pitBadge(car)
   const pos = byClass ? car.classPosition : car.overallPosition
   return (
-    <>
-      <tr className={`car${car.isStale ? ' stale' : ''}${expanded ? ' open' : ''}`} data-car={car.number} onClick={() => setExpanded(expanded ? null : car.number)}>
-        <td className="pos">{pos || ''}</td>
-        <td className="num">
-          <span className="class-bar" style={{ background: colour }} title={car.class ?? ''} />
-          {car.number}
-        </td>
-        <td className="name">
-          <div>{entry?.name || car.driverName || ''}</div>
-          {entry?.team ? <div className="team">{entry.team}</div> : null}
-        </td>
-        <td className="time">{lapTime(car.lastLapTime)}</td>
-        <td className={`time${car.isBestTime ? ' best-overall' : car.isBestTimeClass ? ' best-class' : ''}`}>{lapTime(car.bestTime)}</td>
-        <td className="gap">{gap}</td>
-        <td className="gap">{diff}</td>
-        <td className="laps" key={car.lastLapCompleted}>
-          {car.lastLapCompleted || ''}
-        </td>
-        <td className={`gain ${g.cls}${most ? ' most' : ''}`}>{g.text}</td>
-        <td className="badges">
-          {pit && <span className="badge pit">{pit}</span>}
-          {car.pitStopCount ? <span className="badge stops" title="pit stops">{car.pitStopCount}×</span> : null}
-          {car.penalityWarnings > 0 && <span className="badge warn" title="warnings">W{car.penalityWarnings}</span>}
-          {car.penalityLaps > 0 && <span className="badge pen">-{car.penalityLaps} {car.penalityLaps === 1 ? 'Lap' : 'Laps'}</span>}
-          {car.blackFlags > 0 && <span className="badge bf" title="black flags">BF{car.blackFlags}</span>}
-          {car.isStale && <span className="badge stale-mark" title="no timing data for a while">STALE</span>}
-        </td>
-        <td className="fav">
-          <button
-            className={`star${favourite ? ' on' : ''}`}
-            aria-label={favourite ? `Unpin car ${car.number}` : `Pin car ${car.number}`}
-            onClick={(e) => {
-              e.stopPropagation()
-              toggleFavourite(car.number)
-            }}
-          >
-            {favourite ? '★' : '☆'}
-          </button>
-        </td>
-      </tr>
-      {expanded && (
-        <tr className="details-row">
-          <td colSpan={11}>
-            <CarDetails number={car.number} laps={car.lastLapCompleted} />
-          </td>
-        </tr>
-      )}
-    </>
+    <div
+      role="row"
+      aria-rowindex={index + 2}
+      className={`car${car.isStale ? ' stale' : ''}${expanded ? ' open' : ''}`}
+      data-car={car.number}
+      data-index={index}
+      style={{ transform: `translateY(${y}px)` }}
+      onClick={() => setExpanded(expanded ? null : car.number)}
+    >
+      <span role="cell" className="pos">{pos || ''}</span>
+      <span role="cell" className="num">
+        <span className="class-bar" style={{ background: colour }} title={car.class ?? ''} />
+        {car.number}
+      </span>
+      <span role="cell" className="name">
+        <span className="driver">{entry?.name || car.driverName || ''}</span>
+        {entry?.team ? <span className="team">{entry.team}</span> : null}
+      </span>
+      <span role="cell" className="time">{lapTime(car.lastLapTime)}</span>
+      <span role="cell" className={`time${car.isBestTime ? ' best-overall' : car.isBestTimeClass ? ' best-class' : ''}`}>{lapTime(car.bestTime)}</span>
+      <span role="cell" className="gap">{gap}</span>
+      <span role="cell" className="gap">{diff}</span>
+      <span role="cell" className="laps" key={car.lastLapCompleted}>
+        {car.lastLapCompleted || ''}
+      </span>
+      <span role="cell" className={`gain ${g.cls}${most ? ' most' : ''}`}>{g.text}</span>
+      <span role="cell" className="badges">
+        {pit && <span className="badge pit">{pit}</span>}
+        {car.pitStopCount ? <span className="badge stops" title="pit stops">{car.pitStopCount}×</span> : null}
+        {car.penalityWarnings > 0 && <span className="badge warn" title="warnings">W{car.penalityWarnings}</span>}
+        {car.penalityLaps > 0 && <span className="badge pen">-{car.penalityLaps} {car.penalityLaps === 1 ? 'Lap' : 'Laps'}</span>}
+        {car.blackFlags > 0 && <span className="badge bf" title="black flags">BF{car.blackFlags}</span>}
+        {car.isStale && <span className="badge stale-mark" title="no timing data for a while">STALE</span>}
+      </span>
+      <span role="cell" className="fav">
+        <button
+          className={`star${favourite ? ' on' : ''}`}
+          aria-label={favourite ? `Unpin car ${car.number}` : `Pin car ${car.number}`}
+          onClick={(e) => {
+            e.stopPropagation()
+            toggleFavourite(car.number)
+          }}
+        >
+          {favourite ? '★' : '☆'}
+        </button>
+      </span>
+    </div>
   )
 })
+
+const ROW_H = 40
+const SECTION_H = 30
+const DETAILS_H = 300
 
 export function Board() {
   const cars = useTiming((s) => s.cars)
@@ -152,38 +162,60 @@ export function Board() {
   )
   const fav = new Set(favourites)
   const colours = session?.classColors
+  // Layout: every row's y; the DOM keeps a stable order (by number) so a reorder only moves transforms.
+  const places = new Map<string, { y: number; index: number }>()
+  const heads: Array<{ title: string; y: number; count: number }> = []
+  let y = 0
+  let index = 0
+  let detailsY = -1
+  for (const s of sections) {
+    if (s.title) {
+      heads.push({ title: s.title, y, count: s.cars.length })
+      y += SECTION_H
+    }
+    for (const c of s.cars) {
+      places.set(c.number, { y, index: index++ })
+      y += ROW_H
+      if (expanded === c.number) {
+        detailsY = y
+        y += DETAILS_H
+      }
+    }
+  }
+  const shown = [...places.keys()].sort()
   return (
-    <table className="board" aria-label="Live timing">
-      <thead>
-        <tr>
-          <th>{group === 'class' ? 'Cls' : 'Pos'}</th>
-          <th>#</th>
-          <th>Driver / team</th>
-          <th>Last</th>
-          <th>Best</th>
-          <th>Gap</th>
-          <th>Diff</th>
-          <th>Laps</th>
-          <th>+/−</th>
-          <th />
-          <th />
-        </tr>
-      </thead>
-      {sections.map((s) => (
-        <tbody key={s.title ?? 'all'}>
-          {s.title && (
-            <tr className="section">
-              <th colSpan={11}>
-                {group === 'class' && s.title !== 'Favourites' && <span className="class-bar" style={{ background: classColour(s.title, colours) }} />}
-                {s.title} <span className="hint">({s.cars.length})</span>
-              </th>
-            </tr>
-          )}
-          {s.cars.map((c) => (
-            <CarRow key={c.number} car={c} entry={entries.get(c.number)} colour={classColour(c.class, colours)} byClass={group === 'class'} fastest={sort === 'fastest'} favourite={fav.has(c.number)} expanded={expanded === c.number} />
-          ))}
-        </tbody>
-      ))}
-    </table>
+    <div className="board" role="table" aria-label="Live timing" aria-rowcount={places.size + 1}>
+      <div className="board-head" role="row">
+        <span role="columnheader">{group === 'class' ? 'Cls' : 'Pos'}</span>
+        <span role="columnheader">#</span>
+        <span role="columnheader">Driver / team</span>
+        <span role="columnheader">Last</span>
+        <span role="columnheader">Best</span>
+        <span role="columnheader">Gap</span>
+        <span role="columnheader">Diff</span>
+        <span role="columnheader">Laps</span>
+        <span role="columnheader">+/−</span>
+        <span role="columnheader" />
+        <span role="columnheader" />
+      </div>
+      <div className="board-body" style={{ height: y }}>
+        {heads.map((h) => (
+          <div key={h.title} className="section" style={{ transform: `translateY(${h.y}px)` }}>
+            {group === 'class' && h.title !== 'Favourites' && <span className="class-bar" style={{ background: classColour(h.title, colours) }} />}
+            {h.title} <span className="hint">({h.count})</span>
+          </div>
+        ))}
+        {shown.map((n) => {
+          const c = cars.get(n)!
+          const p = places.get(n)!
+          return <CarRow key={n} car={c} entry={entries.get(n)} colour={classColour(c.class, colours)} byClass={group === 'class'} fastest={sort === 'fastest'} favourite={fav.has(n)} expanded={expanded === n} y={p.y} index={p.index} />
+        })}
+        {expanded && detailsY >= 0 && (
+          <div className="details" style={{ transform: `translateY(${detailsY}px)`, height: DETAILS_H }}>
+            <CarDetails number={expanded} laps={cars.get(expanded)?.lastLapCompleted ?? 0} />
+          </div>
+        )}
+      </div>
+    </div>
   )
 }
