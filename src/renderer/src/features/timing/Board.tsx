@@ -99,24 +99,24 @@ export const CarRow = memo(function CarRow({ car, entry, colour, byClass, fastes
       style={{ transform: `translateY(${y}px)` }}
       onClick={() => setExpanded(expanded ? null : car.number)}
     >
-      <span role="cell" className="pos">{pos || ''}</span>
-      <span role="cell" className="num">
+      <span role="cell" className="c-pos pos">{pos || ''}</span>
+      <span role="cell" className="c-num num">
         <span className="class-bar" style={{ background: colour }} title={car.class ?? ''} />
         {car.number}
       </span>
-      <span role="cell" className="name">
+      <span role="cell" className="c-name name">
         <span className="driver">{entry?.name || car.driverName || ''}</span>
         {entry?.team ? <span className="team">{entry.team}</span> : null}
       </span>
-      <span role="cell" className="time">{lapTime(car.lastLapTime)}</span>
-      <span role="cell" className={`time${car.isBestTime ? ' best-overall' : car.isBestTimeClass ? ' best-class' : ''}`}>{lapTime(car.bestTime)}</span>
-      <span role="cell" className="gap">{gap}</span>
-      <span role="cell" className="gap">{diff}</span>
-      <span role="cell" className="laps" key={car.lastLapCompleted}>
+      <span role="cell" className="c-last time">{lapTime(car.lastLapTime)}</span>
+      <span role="cell" className={`c-best time${car.isBestTime ? ' best-overall' : car.isBestTimeClass ? ' best-class' : ''}`}>{lapTime(car.bestTime)}</span>
+      <span role="cell" className="c-gap gap">{gap}</span>
+      <span role="cell" className="c-diff gap">{diff}</span>
+      <span role="cell" className="c-laps laps" key={car.lastLapCompleted}>
         {car.lastLapCompleted || ''}
       </span>
-      <span role="cell" className={`gain ${g.cls}${most ? ' most' : ''}`}>{g.text}</span>
-      <span role="cell" className="badges">
+      <span role="cell" className={`c-gain gain ${g.cls}${most ? ' most' : ''}`}>{g.text}</span>
+      <span role="cell" className="c-badges badges">
         {pit && <span className="badge pit">{pit}</span>}
         {car.pitStopCount ? <span className="badge stops" title="pit stops">{car.pitStopCount}×</span> : null}
         {car.penalityWarnings > 0 && <span className="badge warn" title="warnings">W{car.penalityWarnings}</span>}
@@ -124,7 +124,7 @@ export const CarRow = memo(function CarRow({ car, entry, colour, byClass, fastes
         {car.blackFlags > 0 && <span className="badge bf" title="black flags">BF{car.blackFlags}</span>}
         {car.isStale && <span className="badge stale-mark" title="no timing data for a while">STALE</span>}
       </span>
-      <span role="cell" className="fav">
+      <span role="cell" className="c-fav fav">
         <button
           className={`star${favourite ? ' on' : ''}`}
           aria-label={favourite ? `Unpin car ${car.number}` : `Pin car ${car.number}`}
@@ -142,7 +142,7 @@ export const CarRow = memo(function CarRow({ car, entry, colour, byClass, fastes
 
 const ROW_H = 40
 const SECTION_H = 30
-const DETAILS_H = 300
+const DETAILS_H = 230
 
 export function Board() {
   const cars = useTiming((s) => s.cars)
@@ -186,17 +186,17 @@ export function Board() {
   return (
     <div className="board" role="table" aria-label="Live timing" aria-rowcount={places.size + 1}>
       <div className="board-head" role="row">
-        <span role="columnheader">{group === 'class' ? 'Cls' : 'Pos'}</span>
-        <span role="columnheader">#</span>
-        <span role="columnheader">Driver / team</span>
-        <span role="columnheader">Last</span>
-        <span role="columnheader">Best</span>
-        <span role="columnheader">Gap</span>
-        <span role="columnheader">Diff</span>
-        <span role="columnheader">Laps</span>
-        <span role="columnheader">+/−</span>
-        <span role="columnheader" />
-        <span role="columnheader" />
+        <span role="columnheader" className="c-pos">{group === 'class' ? 'Cls' : 'Pos'}</span>
+        <span role="columnheader" className="c-num">#</span>
+        <span role="columnheader" className="c-name">Driver / team</span>
+        <span role="columnheader" className="c-last">Last</span>
+        <span role="columnheader" className="c-best">Best</span>
+        <span role="columnheader" className="c-gap">Gap</span>
+        <span role="columnheader" className="c-diff">Diff</span>
+        <span role="columnheader" className="c-laps">Laps</span>
+        <span role="columnheader" className="c-gain">+/−</span>
+        <span role="columnheader" className="c-badges" />
+        <span role="columnheader" className="c-fav" />
       </div>
       <div className="board-body" style={{ height: y }}>
         {heads.map((h) => (
