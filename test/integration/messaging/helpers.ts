@@ -161,3 +161,19 @@ export async function until(fn: () => boolean, ms = 3000): Promise<void> {
     await sleep(10)
   }
 }
+
+/** A real login token for `user`, re-signed with the install's secret to expire in `secs` (negative: already expired). */
+export async function tokenExpiringIn(t: TestCore, user: string, secs: number): Promise<string> {
+  const { decodeJwt, SignJWT } = await import('jose')
+  const real = decodeJwt(await t.token(user))
+  const secret = t.core.ctx.store.getSetting<string>('auth.tokenSecret')!
+  const now = Math.floor(Date.now() / 1000)
+  const { exp: _exp, iat: _iat, sub, iss: _iss, ...claims } = real
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub!)
+    .setIssuer('pitwall')
+    .setIssuedAt(now)
+    .setExpirationTime(now + secs)
+    .sign(new TextEncoder().encode(secret))
+}
