@@ -11,14 +11,16 @@ describe("Pitwall's own events on the bus", () => {
   it('republishes timing and camera events as timing.* and device.camera topics, with history', async () => {
     const { c } = await rtc(t) // anonymous read is enough to follow them
     await c.request({ type: 'Subscribe', data: { topics: ['timing.#', 'device.camera'] }, id: 's' })
+    // Payloads are opaque to messaging: loose shapes on purpose (a V1-style car, a car without a number).
     const ev = t.core.ctx.events
-    ev.emit('timing.session', { eventId: '1', sessionName: 'Race', flag: 1 })
-    ev.emit('timing.flags', { flag: 'yellow', sector: 2 })
-    ev.emit('timing.car', [{ number: '42', lastLapTime: '00:01:32.456' }, { number: '99x', overallPosition: 3 }])
-    ev.emit('timing.car', { n: '7', p: '1' })
-    ev.emit('timing.car', { nothing: 'to route' })
-    ev.emit('timing.controllog', { text: 'Car 42 drive-through' })
-    ev.emit('camera.change', { zoom: 12 })
+    const emit = ev.emit.bind(ev) as (name: string, ...args: unknown[]) => boolean
+    emit('timing.session', { eventId: 1, sessionName: 'Race' })
+    emit('timing.flags', [{ flag: 2, startTime: '2026-11-21T20:00:00Z' }], 2)
+    emit('timing.car', [{ number: '42', lastLapTime: '00:01:32.456' }, { number: '99x', overallPosition: 3 }])
+    emit('timing.car', { n: '7', p: '1' })
+    emit('timing.car', [{ nothing: 'to route' }])
+    emit('timing.controllog', { carNumber: '', controlLogEntries: [{ note: 'Car 42 drive-through' }] })
+    emit('camera.change', { zoom: 12 })
     const got: Array<[string, unknown]> = []
     for (let i = 0; i < 7; i++) {
       const b = await c.next('Broadcast')
@@ -26,12 +28,12 @@ describe("Pitwall's own events on the bus", () => {
       expect(b.data.metadata.from_user).toBeNull()
     }
     expect(got).toEqual([
-      ['timing.session', { eventId: '1', sessionName: 'Race', flag: 1 }],
-      ['timing.flags', { flag: 'yellow', sector: 2 }],
+      ['timing.session', { eventId: 1, sessionName: 'Race' }],
+      ['timing.flags', { flagDurations: [{ flag: 2, startTime: '2026-11-21T20:00:00Z' }], currentFlag: 2 }],
       ['timing.car.42', { number: '42', lastLapTime: '00:01:32.456' }],
       ['timing.car.99x', { number: '99x', overallPosition: 3 }],
       ['timing.car.7', { n: '7', p: '1' }],
-      ['timing.controllog', { text: 'Car 42 drive-through' }],
+      ['timing.controllog', { carNumber: '', controlLogEntries: [{ note: 'Car 42 drive-through' }] }],
       ['device.camera', { zoom: 12 }],
     ])
     const h = await c.request({ type: 'History', data: { topic: 'timing.car.42' }, id: 'h' })
