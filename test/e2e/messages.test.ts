@@ -70,6 +70,8 @@ describe('Messages page', () => {
 
     // Presence of the LAN client.
     await page.locator('.msg-presence li', { hasText: 'crew1' }).filter({ hasText: 'online' }).waitFor()
+    // The pit box's devices: the (simulated) camera controller.
+    await page.locator('.msg-presence li', { hasText: 'Camera controller' }).filter({ hasText: 'connected' }).waitFor()
     // A topic with history.
     await conv('chat.crew').click()
     await page.locator('.msg-text', { hasText: 'box this lap' }).waitFor()

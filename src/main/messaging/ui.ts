@@ -20,7 +20,7 @@ function item(pub: Publication): MessageItem {
 }
 
 /** UI API handlers of the messaging section (the Messages page). */
-export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: RoomsServer): void {
+export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: RoomsServer, controller: () => { state: string; detail: string } | undefined): void {
   const { ui } = ctx
   // Recent direct messages, in memory, for the page's conversation view.
   const recent: DirectItem[] = []
@@ -44,6 +44,7 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     presence: hub.presence.list(),
     connections: [...hub.connections()].map((x) => hub.infoOf(x)),
     stats: { connections: hub.connectionCount, ...pick(hub.bus.stats) },
+    ...(controller() ? { controller: controller() } : {}),
   }))
 
   ui.handle('messaging.history', 'Messages_r', (p) => {

@@ -10,7 +10,7 @@ afterAll(() => t.stop())
 describe("Pitwall's own events on the bus", () => {
   it('republishes timing and camera events as timing.* and device.camera topics, with history', async () => {
     const { c } = await rtc(t) // anonymous read is enough to follow them
-    await c.request({ type: 'Subscribe', data: { topics: ['timing.#', 'device.camera'] }, id: 's' })
+    await c.request({ type: 'Subscribe', data: { topics: ['timing.#', 'device.*'] }, id: 's' })
     // Payloads are opaque to messaging: loose shapes on purpose (a V1-style car, a car without a number).
     const ev = t.core.ctx.events
     const emit = ev.emit.bind(ev) as (name: string, ...args: unknown[]) => boolean
@@ -21,8 +21,10 @@ describe("Pitwall's own events on the bus", () => {
     emit('timing.car', [{ nothing: 'to route' }])
     emit('timing.controllog', { carNumber: '', controlLogEntries: [{ note: 'Car 42 drive-through' }] })
     emit('camera.change', { zoom: 12 })
+    emit('device.link', { state: 'disconnected', detail: 'unplugged' })
+    emit('timing.reset')
     const got: Array<[string, unknown]> = []
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 9; i++) {
       const b = await c.next('Broadcast')
       got.push([b.data.topic, b.data.payload])
       expect(b.data.metadata.from_user).toBeNull()
@@ -35,6 +37,8 @@ describe("Pitwall's own events on the bus", () => {
       ['timing.car.7', { n: '7', p: '1' }],
       ['timing.controllog', { carNumber: '', controlLogEntries: [{ note: 'Car 42 drive-through' }] }],
       ['device.camera', { zoom: 12 }],
+      ['device.link', { state: 'disconnected', detail: 'unplugged' }],
+      ['timing.reset', {}],
     ])
     const h = await c.request({ type: 'History', data: { topic: 'timing.car.42' }, id: 'h' })
     expect(h.data.publications).toHaveLength(1)

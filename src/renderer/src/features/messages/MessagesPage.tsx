@@ -200,7 +200,12 @@ export function MessagesPage() {
           </ul>
           <h3>Devices</h3>
           <ul>
-            {devices.length === 0 && <li className="hint">No devices connected.</li>}
+            {s.overview?.controller && (
+              <li title={s.overview.controller.detail}>
+                <span className={`dot ${s.overview.controller.state === 'connected' ? 'dot-on' : 'dot-off'}`} /> Camera controller <span className="hint">{s.overview.controller.state}</span>
+              </li>
+            )}
+            {devices.length === 0 && <li className="hint">No LAN devices connected.</li>}
             {devices.map((c) => (
               <li key={c.id} title={c.subscriptions.join(', ')}>
                 <span className="dot dot-on" /> {c.clientId} <span className="hint">{c.dialect === 'rtc' ? '/ws' : c.path} · {c.address}</span>
