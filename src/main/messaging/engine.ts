@@ -5,6 +5,7 @@ import { MessagingHub } from './hub.ts'
 import { mountRoomsHttp } from './rooms-http.ts'
 import { RoomsServer } from './rooms.ts'
 import { mountRtc, type RtcLimits } from './rtc.ts'
+import { ScaleBusBackplane } from './scale-backplane.ts'
 import { migrateMessaging } from './storage.ts'
 import { registerMessagingUi } from './ui.ts'
 
@@ -50,7 +51,7 @@ export class MessagingEngine implements Engine {
     this.hub = new MessagingHub({
       instanceId: ctx.instanceId,
       store: ctx.store,
-      backplane: opts.backplane ?? new InProcessBackplane(),
+      backplane: opts.backplane ?? (ctx.backplane ? new ScaleBusBackplane(ctx.backplane) : new InProcessBackplane()),
       historySize: cfg.historySize,
       historyTtlSec: cfg.historyTtlSec,
       dmQueueSize: cfg.dmQueueSize,

@@ -17,7 +17,7 @@ export interface TestCore {
 }
 
 /** A real core on a loopback port; `messaging` overrides config.messaging. */
-export async function startCore(opts: { messaging?: Record<string, unknown>; dataDir?: string; anonymousRead?: boolean } = {}): Promise<TestCore> {
+export async function startCore(opts: { messaging?: Record<string, unknown>; dataDir?: string; anonymousRead?: boolean; redis?: string; tokenSecret?: string } = {}): Promise<TestCore> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pitwall-msg-'))
   const config = parseConfig({
     port: 0,
@@ -29,6 +29,8 @@ export async function startCore(opts: { messaging?: Record<string, unknown>; dat
     timing: { source: 'none' },
     device: { source: 'sim' },
     ...(opts.anonymousRead !== undefined ? { anonymousRead: opts.anonymousRead } : {}),
+    ...(opts.redis ? { redis: opts.redis } : {}),
+    ...(opts.tokenSecret ? { tokenSecret: opts.tokenSecret } : {}),
     messaging: opts.messaging ?? {},
   })
   const core = await createCore(config)
