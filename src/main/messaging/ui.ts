@@ -77,6 +77,7 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
 
   ui.handle('messaging.directs', 'Messages_r', (_p, c) => {
     const me = c.principal.username
+    if (me === null) return [] // anonymous readers have no conversations
     return recent.filter((d) => d.from === me || d.to === me)
   })
 
@@ -111,7 +112,7 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     }
     for (const f of filters) hub.bus.subscribe(sub, f)
     const onDirect = (dm: DirectEnvelope) => {
-      if (dm.from.user !== me && dm.targetUser !== me) return
+      if (me === null || (dm.from.user !== me && dm.targetUser !== me)) return
       const d = recent.findLast((x) => x.messageId === dm.messageId)
       if (d) emit({ kind: 'direct', direct: d })
     }
