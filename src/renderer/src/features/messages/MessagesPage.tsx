@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useMemo, useState } from 'react'
+import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { MessagingLiveEvent } from '../../../../shared/ui-api/index.ts'
 import { Empty } from '../../components/Empty.tsx'
 import { useConnectionState, useTopic, useTransport } from '../../transport/context.tsx'
@@ -52,9 +52,15 @@ export function MessagesPage() {
     transport.call('messaging.directs', {}).then((d) => useMessages.getState().setDirects(d), () => {})
   }, [transport, connection, refresh])
 
+  // Connections and rooms change in bursts (a tablet reconnecting): refetch the overview at most every 300 ms.
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  useEffect(() => () => clearTimeout(pending.current), [])
   useTopic('messaging.live', {}, (e: MessagingLiveEvent) => {
-    if (e.kind === 'changed') refresh()
-    else useMessages.getState().apply(e)
+    if (e.kind !== 'changed') return useMessages.getState().apply(e)
+    pending.current ??= setTimeout(() => {
+      pending.current = undefined
+      refresh()
+    }, 300)
   })
 
   // Load a topic's history when it is opened.
