@@ -12,7 +12,7 @@ export interface PresenceEntry {
 
 export interface MessagingConnection {
   id: string
-  dialect: 'rtc' | 'rooms'
+  dialect: 'rtc' | 'rooms' | 'ui'
   user: string | null
   clientId: string
   path: string
