@@ -74,6 +74,18 @@ export class MessagingEngine implements Engine {
   async start(): Promise<void> {
     this.#state = 'starting'
     await this.hub.bus.backplane.start()
+    // History is bounded per topic by size; expired publications of quiet topics are removed here.
+    const purge = () => {
+      try {
+        this.hub.history.purgeExpired()
+      } catch (err) {
+        this.#ctx.log.warn({ err, area: 'messaging' }, 'history purge failed')
+      }
+    }
+    purge()
+    const timer = setInterval(purge, 10 * 60_000)
+    timer.unref()
+    this.#off.push(() => clearInterval(timer))
     this.#state = 'running'
     this.#ctx.events.emit('engine.state', this.name, this.status())
   }

@@ -213,6 +213,7 @@ describe('message types', () => {
     await sleep(1100)
     const h2 = await b.request({ type: 'History', data: { topic: 'meta.t' }, id: 'h2' })
     expect(h2.data.publications.map((p: { payload: string }) => p.payload)).toEqual(['long'])
+    expect(t.messaging.hub.history.purgeExpired()).toBeGreaterThanOrEqual(1) // and the row is gone
     await Promise.all([a.close(), b.close()])
   })
 })
@@ -258,6 +259,21 @@ describe('history and recovery', () => {
     const wrong = await c.request({ type: 'History', data: { topic: 'hist.a', since: { offset: 4, epoch: 'deadbeef' } }, id: 'q3' })
     expect(wrong.data.recovered).toBe(false)
     await c.close()
+  })
+
+  it('a topic never published to has epoch "" and offset 0, and {0, ""} recovers from its start; reads create nothing', async () => {
+    const { c } = await rtc(t, alice)
+    const before = (t.core.ctx.store.prepare('SELECT COUNT(*) AS n FROM msg_streams').get() as { n: number }).n
+    const empty = await c.request({ type: 'History', data: { topic: 'fresh.topic' }, id: 'e' })
+    expect(empty.data).toMatchObject({ topic: 'fresh.topic', epoch: '', offset: 0, publications: [] })
+    expect((t.core.ctx.store.prepare('SELECT COUNT(*) AS n FROM msg_streams').get() as { n: number }).n).toBe(before)
+    await c.request({ type: 'Broadcast', data: { topic: 'fresh.topic', payload: 'first' }, id: 'p1' })
+    await c.request({ type: 'Broadcast', data: { topic: 'fresh.topic', payload: 'second' }, id: 'p2' })
+    const { c: late } = await rtc(t, bob)
+    late.send({ type: 'Subscribe', data: { topics: ['fresh.topic'], recover: { 'fresh.topic': { offset: 0, epoch: '' } } } })
+    expect((await late.next('Status')).data.details.recovered).toEqual({ 'fresh.topic': true })
+    expect([(await late.next('Broadcast')).data.payload, (await late.next('Broadcast')).data.payload]).toEqual(['first', 'second'])
+    await Promise.all([c.close(), late.close()])
   })
 
   it('a reconnecting client gets exactly what it missed: no gap, no duplicate, while publishing goes on', async () => {
