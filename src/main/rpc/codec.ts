@@ -45,6 +45,8 @@ export const DEFAULT_MAX_DEPTH = 64
 
 /** .NET ticks (100 ns) between 0001-01-01 and 1970-01-01. */
 const EPOCH_TICKS = 621_355_968_000_000_000n
+const MIN_DATE_MS = -62_135_596_800_000
+const MAX_DATE_MS = 253_402_300_799_999
 
 /** A value the codec could not read or write; always a precise message with the offset. */
 export class AcBinaryError extends Error {
@@ -280,6 +282,7 @@ class ValueWriter {
     if (v instanceof Date) {
       const ms = v.getTime()
       if (Number.isNaN(ms)) throw new AcBinaryError('cannot encode an invalid Date')
+      if (ms < MIN_DATE_MS || ms > MAX_DATE_MS) throw new AcBinaryError(`Date ${v.toISOString()} is outside the DateTime range (years 1..9999)`)
       w.u8(Code.DateTime)
       w.i64le(BigInt(ms) * 10_000n + EPOCH_TICKS)
       return w.u8(1) // DateTimeKind.Utc
