@@ -39,6 +39,14 @@ export interface UserRecord {
   createdAt: number
 }
 
+/** A user as stored, hash included: what instances on one backplane exchange to share users. */
+export interface StoredUser extends UserRecord {
+  hash: string
+  tokenVersion: number
+}
+
+export type UserChange = { kind: 'upsert'; user: StoredUser } | { kind: 'delete'; username: string }
+
 const THROTTLE_WINDOW_MS = 15 * 60_000
 const THROTTLE_MAX = 5
 /** A token is never valid longer than this, however often it is used. */
@@ -58,6 +66,8 @@ export class Auth {
   #sessions = new Map<string, { username: string; lastSeen: number; persistedAt: number }>()
   #failures = new Map<string, number[]>()
   #firstRunPassword: string | undefined
+  /** Told about every local user change (the backplane shares them with other instances). */
+  onUserChange: ((change: UserChange) => void) | undefined
 
   constructor(store: Store, opts: { idleMinutes: number; secret?: string; log: Logger }) {
     this.#store = store
@@ -66,6 +76,10 @@ export class Auth {
     store.migrate('auth', [
       `CREATE TABLE users (username TEXT PRIMARY KEY COLLATE NOCASE, role TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL);
        CREATE TABLE sessions (sid TEXT PRIMARY KEY, username TEXT NOT NULL, last_seen INTEGER NOT NULL);`,
+      // Logged-out sessions are kept (ended = 1) until their tokens could no longer be valid anyway;
+      // token_version is signed into each token; bumping it (password or role change) ends every older token.
+      `ALTER TABLE sessions ADD COLUMN ended INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;`,
     ])
     let secret = opts.secret
     if (!secret) {
@@ -77,10 +91,10 @@ export class Auth {
     }
     this.#key = new TextEncoder().encode(secret)
     const now = Date.now()
-    for (const row of store.prepare('SELECT sid, username, last_seen FROM sessions').all() as { sid: string; username: string; last_seen: number }[]) {
+    for (const row of store.prepare('SELECT sid, username, last_seen FROM sessions WHERE ended = 0').all() as { sid: string; username: string; last_seen: number }[]) {
       if (now - row.last_seen < this.#idleMs) this.#sessions.set(row.sid, { username: row.username, lastSeen: row.last_seen, persistedAt: row.last_seen })
     }
-    store.prepare('DELETE FROM sessions WHERE last_seen < ?').run(now - this.#idleMs)
+    store.prepare('DELETE FROM sessions WHERE last_seen < ?').run(now - Math.max(this.#idleMs, MAX_TOKEN_LIFETIME_S * 1000))
   }
 
   /**
@@ -130,7 +144,8 @@ export class Auth {
     const now = Date.now()
     this.#sessions.set(sid, { username, lastSeen: now, persistedAt: now })
     this.#store.prepare('INSERT INTO sessions(sid, username, last_seen) VALUES (?, ?, ?)').run(sid, username, now)
-    const token = await new SignJWT({ role, sid })
+    const { token_version: ver } = this.#store.prepare('SELECT token_version FROM users WHERE username = ?').get(username) as { token_version: number }
+    const token = await new SignJWT({ role, sid, ver })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(username)
       .setIssuer('pitwall')
@@ -151,13 +166,15 @@ export class Auth {
     }
     const sid = typeof payload.sid === 'string' ? payload.sid : ''
     const username = payload.sub ?? ''
-    const user = this.#store.prepare('SELECT role FROM users WHERE username = ?').get(username) as { role: Role } | undefined
+    const user = this.#store.prepare('SELECT role, token_version FROM users WHERE username = ?').get(username) as { role: Role; token_version: number } | undefined
     if (!user) throw new AuthError('invalid_token', 'Invalid token')
+    if (payload.ver !== user.token_version) throw new AuthError('expired_token', 'Session ended: the password or role changed')
     const now = Date.now()
     let session = this.#sessions.get(sid)
     if (!session) {
       // Issued by another instance on the same backplane (shared secret), or before a restart.
-      const row = this.#store.prepare('SELECT last_seen FROM sessions WHERE sid = ?').get(sid) as { last_seen: number } | undefined
+      const row = this.#store.prepare('SELECT last_seen, ended FROM sessions WHERE sid = ?').get(sid) as { last_seen: number; ended: number } | undefined
+      if (row?.ended) throw new AuthError('expired_token', 'Session ended (logged out)')
       if (row && now - row.last_seen >= this.#idleMs) throw new AuthError('expired_token', 'Session expired')
       if (!row && (payload.iat ?? 0) * 1000 < now - this.#idleMs) throw new AuthError('expired_token', 'Session expired')
       session = { username, lastSeen: now, persistedAt: 0 }
@@ -200,8 +217,11 @@ export class Auth {
   }
 
   #endSession(sid: string): void {
+    const s = this.#sessions.get(sid)
     this.#sessions.delete(sid)
-    this.#store.prepare('DELETE FROM sessions WHERE sid = ?').run(sid)
+    this.#store
+      .prepare('INSERT INTO sessions(sid, username, last_seen, ended) VALUES (?, ?, ?, 1) ON CONFLICT(sid) DO UPDATE SET ended = 1')
+      .run(sid, s?.username ?? '', Date.now())
   }
 
   listUsers(): UserRecord[] {
@@ -224,6 +244,7 @@ export class Auth {
       .prepare('INSERT INTO users(username, role, hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET role = excluded.role, hash = excluded.hash')
       .run(u.username, u.role, hash, now)
     if (exists) this.#endUserSessions(u.username) // a password or role change ends the user's sessions
+    this.onUserChange?.({ kind: 'upsert', user: this.storedUser(u.username)! })
     return { username: u.username, role: u.role, createdAt: now }
   }
 
@@ -233,6 +254,38 @@ export class Auth {
     this.#assertNotLastAdmin(username)
     this.#store.prepare('DELETE FROM users WHERE username = ?').run(username)
     this.#endUserSessions(username)
+    this.onUserChange?.({ kind: 'delete', username })
+  }
+
+  storedUser(username: string): StoredUser | undefined {
+    const r = this.#store.prepare('SELECT username, role, hash, created_at, token_version FROM users WHERE username = ?').get(username) as
+      | { username: string; role: Role; hash: string; created_at: number; token_version: number }
+      | undefined
+    return r && { username: r.username, role: r.role, hash: r.hash, createdAt: r.created_at, tokenVersion: r.token_version }
+  }
+
+  storedUsers(): StoredUser[] {
+    return this.listUsers().map((u) => this.storedUser(u.username)!)
+  }
+
+  /** Applies a change made on another instance (no onUserChange echo). */
+  applyRemoteChange(change: UserChange): void {
+    if (change.kind === 'delete') {
+      this.#store.prepare('DELETE FROM users WHERE username = ?').run(change.username)
+      for (const [sid, s] of this.#sessions) if (s.username.toLowerCase() === change.username.toLowerCase()) this.#sessions.delete(sid)
+      return
+    }
+    const u = change.user
+    if (!ROLES.includes(u.role) || !u.hash.startsWith('scrypt$')) return
+    const before = this.storedUser(u.username)
+    this.#store
+      .prepare(
+        'INSERT INTO users(username, role, hash, created_at, token_version) VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET role = excluded.role, hash = excluded.hash, token_version = excluded.token_version',
+      )
+      .run(u.username, u.role, u.hash, u.createdAt, u.tokenVersion)
+    if (before && before.tokenVersion !== u.tokenVersion) {
+      for (const [sid, s] of this.#sessions) if (s.username.toLowerCase() === u.username.toLowerCase()) this.#sessions.delete(sid)
+    }
   }
 
   #assertNotLastAdmin(username: string): void {
@@ -242,7 +295,8 @@ export class Auth {
 
   #endUserSessions(username: string): void {
     for (const [sid, s] of this.#sessions) if (s.username.toLowerCase() === username.toLowerCase()) this.#sessions.delete(sid)
-    this.#store.prepare('DELETE FROM sessions WHERE username = ?').run(username)
+    this.#store.prepare('UPDATE sessions SET ended = 1 WHERE username = ?').run(username)
+    this.#store.prepare('UPDATE users SET token_version = token_version + 1 WHERE username = ?').run(username)
   }
 
   #throttledFor(key: string): number {

@@ -4,6 +4,7 @@ import type { Auth } from '../auth/index.ts'
 import type { Config } from '../config/index.ts'
 import type { LanServer } from '../lan/index.ts'
 import type { Logger } from '../log/index.ts'
+import type { Backplane } from '../scale/index.ts'
 import type { Store } from '../store/index.ts'
 import type { UiRouter } from '../uiapi/index.ts'
 
@@ -40,4 +41,8 @@ export interface CoreContext {
   lan: LanServer
   ui: UiRouter
   events: CoreEvents
+  /** The Redis backplane when `redis` is configured; rooms route to other instances through it. */
+  backplane?: Backplane
+  /** What this instance owns on the backplane ('device', 'timing'); rooms add to it at start. */
+  owns: Set<string>
 }

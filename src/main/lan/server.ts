@@ -188,6 +188,16 @@ export class LanServer {
       if (code >= 500) this.#log.error({ err }, 'HTTP handler failed')
       reply.code(code).send({ error: code >= 500 ? 'Internal error' : err.message })
     })
+    // JSON bodies: an empty body is "no body" (DELETE with a JSON content type), bad JSON is a precise 400.
+    app.removeContentTypeParser('application/json')
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+      if (body === '') return done(null, undefined)
+      try {
+        done(null, JSON.parse(body as string))
+      } catch {
+        done(Object.assign(new Error('Invalid JSON body'), { statusCode: 400 }), undefined)
+      }
+    })
     app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `No route ${req.method} ${req.url.split('?')[0]}` }))
 
     app.get('/healthz', async (_req, reply) => (this.#healthy() ? { status: 'ok' } : reply.code(503).send({ status: 'degraded' })))
@@ -219,6 +229,18 @@ export class LanServer {
         throw err
       }
       return { ok: true }
+    })
+
+    // Who a token belongs to: lets a browser tell an expired login from a server that is down
+    // (a refused WebSocket upgrade hides its HTTP status from page scripts).
+    app.get('/api/session', async (req, reply) => {
+      try {
+        const p = await this.principalOf(req)
+        if (p.username === null) return reply.code(401).send({ error: 'Authentication required' })
+        return { user: { username: p.username, role: p.role } }
+      } catch (err) {
+        return reply.code(401).send({ error: err instanceof AuthError ? err.message : 'Invalid token' })
+      }
     })
 
     app.get('/api/users', { preHandler: this.requirePermission('User_r') }, async () => ({ users: auth.listUsers() }))

@@ -1,0 +1,31 @@
+import { useSyncExternalStore } from 'react'
+
+// Hash routing: `#/timing`, `#/timing?car=12` (deep links from the desktop shell use the same form).
+
+export interface Route {
+  page: string
+  query: URLSearchParams
+}
+
+export function parseHash(hash: string): Route {
+  const [path = '', qs = ''] = hash.replace(/^#\/?/, '').split('?', 2)
+  return { page: path.split('/')[0] ?? '', query: new URLSearchParams(qs) }
+}
+
+const subscribe = (cb: () => void) => {
+  addEventListener('hashchange', cb)
+  return () => removeEventListener('hashchange', cb)
+}
+
+export function useHash(): string {
+  return useSyncExternalStore(subscribe, () => location.hash)
+}
+
+export function useRoute(): Route {
+  return parseHash(useHash())
+}
+
+export function navigate(page: string, query?: Record<string, string>): void {
+  const qs = query ? new URLSearchParams(query).toString() : ''
+  location.hash = `#/${page}${qs ? `?${qs}` : ''}`
+}
