@@ -10,6 +10,7 @@ import { createLogging, type LogSetup } from '../log/index.ts'
 import { Backplane, shareUsers } from '../scale/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
+import { createCameraEngine } from '../camera/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
 
@@ -124,8 +125,8 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 }
 
 /** Every engine, in start order (stopped in reverse). */
-function createEngines(_ctx: CoreContext): Engine[] {
-  return []
+function createEngines(ctx: CoreContext): Engine[] {
+  return [createCameraEngine(ctx)]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {
