@@ -112,6 +112,16 @@ export class RpcServer {
     return () => this.#disconnectHooks.delete(hook)
   }
 
+  /** Every connected peer. */
+  *peers(): IterableIterator<RpcPeer> {
+    for (const s of this.#peers.values()) yield s.peer
+  }
+
+  /** A message under `tag` to one connection (no requestId: it is a broadcast for the client). */
+  sendTo(peer: RpcPeer, tag: number, data: unknown, dataType: string | null): void {
+    safeSend(peer, tag, null, signalParams({ Status: SignalStatus.Success, SignalDataType: dataType }), data)
+  }
+
   /** Sends under `tag` to every connection `filter` accepts (all when none). */
   broadcast(tag: number, data: unknown, dataType: string | null, filter?: (peer: RpcPeer) => boolean): void {
     const sp = signalParams({ Status: SignalStatus.Success, SignalDataType: dataType })
