@@ -5,6 +5,7 @@ import type { Auth } from '../auth/index.ts'
 import type { Config } from '../config/index.ts'
 import type { LanServer } from '../lan/index.ts'
 import type { Logger } from '../log/index.ts'
+import type { HubServer } from '../signalr/index.ts'
 import type { Backplane } from '../scale/index.ts'
 import type { Store } from '../store/index.ts'
 import type { UiRouter } from '../uiapi/index.ts'
@@ -50,4 +51,6 @@ export interface CoreContext {
   backplane?: Backplane
   /** What this instance owns on the backplane ('device', 'timing'); rooms add to it at start. */
   owns: Set<string>
+  /** SignalR hubs on the LAN server: `ctx.signalr.addHub(path, definition, options)` (see src/main/signalr). */
+  signalr: HubServer
 }
