@@ -13,6 +13,7 @@ import { Backplane, shareUsers } from '../scale/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { createCameraEngine } from '../camera/index.ts'
+import { createRpcEngine } from '../rpc/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
 
@@ -130,7 +131,9 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 
 /** Every engine, in start order (stopped in reverse). */
 function createEngines(ctx: CoreContext): Engine[] {
-  return [new DiagHubEngine(ctx), createCameraEngine(ctx)]
+  const camera = createCameraEngine(ctx)
+  // rpc: timing (store) and messaging (bus) ports are added here when those rooms land.
+  return [new DiagHubEngine(ctx), camera, createRpcEngine(ctx, { camera: () => camera.model })]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {

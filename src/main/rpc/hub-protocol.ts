@@ -39,6 +39,12 @@ export interface AcBinaryProtocolOptions {
   types?: Record<string, (value: unknown) => unknown>
   /** Intern repeated strings inside values (default true). */
   intern?: boolean
+  /**
+   * Server side: hand the `data` argument of OnReceiveMessage over undecoded (an EncodedArg), so the
+   * dispatcher can check its size and decode it against the handler's schema, answering bad data with
+   * an error reply instead of closing the connection. The 0x44 fast path still yields bytes.
+   */
+  deferRpcData?: boolean
 }
 
 /** The SignalParams fields the protocol reads while parsing an OnReceiveMessage invocation. */
@@ -54,11 +60,13 @@ export class AcBinaryHubProtocol implements IHubProtocol {
   #maxFrame: number
   #types: Record<string, (value: unknown) => unknown>
   #intern: boolean
+  #defer: boolean
 
   constructor(opts: AcBinaryProtocolOptions = {}) {
     this.#maxFrame = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME
     this.#types = opts.types ?? {}
     this.#intern = opts.intern ?? true
+    this.#defer = opts.deferRpcData ?? false
   }
 
   /** Parses every whole frame in `input`; a partial frame or any malformed byte is a HubProtocolError. */
@@ -182,7 +190,10 @@ export class AcBinaryHubProtocol implements IHubProtocol {
       if (n !== slice.remaining) throw new HubProtocolError(`byte[] argument at offset ${at} declares ${n} bytes, the argument holds ${slice.remaining}`)
       return slice.bytes(n).slice()
     }
-    if (params?.IsRawBytesData === true) return slice.bytes(len).slice()
+    if (params && (this.#defer || params.IsRawBytesData === true)) {
+      const raw = slice.bytes(len).slice()
+      return this.#defer ? new EncodedArg(raw) : raw
+    }
     const value = readValue(slice)
     if (slice.remaining !== 0) throw new HubProtocolError(`${slice.remaining} trailing byte(s) in the argument at offset ${at}`)
     const type = params?.SignalDataType

@@ -47,8 +47,9 @@ const MAX_KEYS = 64
 
 const unavailable = (what: string) => new RpcError('unavailable', `${what} is not running on this server`)
 
-/** Registers every Pitwall tag; returns a function that detaches the event listeners. */
-export function registerPitwallTags(hub: RpcServer, ports: PitwallPorts): () => void {
+/** Registers every Pitwall tag; the result plugs rooms in and out and detaches every listener. */
+export function registerPitwallTags(hub: RpcServer, input: PitwallPorts): PitwallTagPorts {
+  const ports: PitwallPorts = { ...input }
   const cleanup: Array<() => void> = []
   const cameraPerms = (p: Principal) => permissionsOf(p, ports.anonymousRead).filter((x) => CAMERA_PERMS.has(x))
 
@@ -97,21 +98,16 @@ export function registerPitwallTags(hub: RpcServer, ports: PitwallPorts): () => 
   )
 
   // Confirmed camera changes go to every connection, filtered to the keys it may read.
-  if (ports.camera) {
-    const camera = ports.camera
-    const onChange = (changes: CameraChanges) => {
-      for (const peer of hub.peers()) {
-        const perms = cameraPerms(peer.principal)
-        let visible: Record<string, unknown> | undefined
-        for (const [k, v] of Object.entries(changes)) {
-          const def = cameraKeyDef(k)
-          if (def && canReadKey(def, perms)) (visible ??= {})[k] = v
-        }
-        if (visible) hub.sendTo(peer, RpcTags.CameraChanged, visible, 'CameraChanges')
+  const onCameraChange = (changes: CameraChanges) => {
+    for (const peer of hub.peers()) {
+      const perms = cameraPerms(peer.principal)
+      let visible: Record<string, unknown> | undefined
+      for (const [k, v] of Object.entries(changes)) {
+        const def = cameraKeyDef(k)
+        if (def && canReadKey(def, perms)) (visible ??= {})[k] = v
       }
+      if (visible) hub.sendTo(peer, RpcTags.CameraChanged, visible, 'CameraChanges')
     }
-    camera.on('change', onChange)
-    cleanup.push(() => camera.off('change', onChange))
   }
 
   // --- timing -------------------------------------------------------------------------------
@@ -145,22 +141,11 @@ export function registerPitwallTags(hub: RpcServer, ports: PitwallPorts): () => 
     }),
   )
   cleanup.push(hub.onDisconnect((p) => timingSubscribers.delete(p.id)))
-  if (ports.timing) {
-    const timing = ports.timing
-    const toSubscribers = (p: RpcPeer) => timingSubscribers.has(p.id)
-    const onSession = (patch: unknown) => timingSubscribers.size && hub.broadcast(RpcTags.TimingSessionPatch, patch, 'SessionStatePatch', toSubscribers)
-    const onCars = (patches: unknown) => timingSubscribers.size && hub.broadcast(RpcTags.TimingCarPatch, patches, 'CarPositionPatch[]', toSubscribers)
-    // After a reset a subscriber re-reads the snapshot: say so with an empty car patch list and a full snapshot.
-    const onReset = () => timingSubscribers.size && hub.broadcast(RpcTags.TimingSessionPatch, timing.snapshot(), 'SessionState', toSubscribers)
-    timing.on('session', onSession as never)
-    timing.on('cars', onCars as never)
-    timing.on('reset', onReset as never)
-    cleanup.push(() => {
-      timing.off('session', onSession as never)
-      timing.off('cars', onCars as never)
-      timing.off('reset', onReset as never)
-    })
-  }
+  const toSubscribers = (p: RpcPeer) => timingSubscribers.has(p.id)
+  const onSession = (patch: unknown) => timingSubscribers.size && hub.broadcast(RpcTags.TimingSessionPatch, patch, 'SessionStatePatch', toSubscribers)
+  const onCars = (patches: unknown) => timingSubscribers.size && hub.broadcast(RpcTags.TimingCarPatch, patches, 'CarPositionPatch[]', toSubscribers)
+  // After a timing reset, subscribers get the whole state again under the session patch tag.
+  const onReset = () => timingSubscribers.size && ports.timing && hub.broadcast(RpcTags.TimingSessionPatch, ports.timing.snapshot(), 'SessionState', toSubscribers)
 
   // --- messaging ----------------------------------------------------------------------------
   hub.register(
@@ -236,7 +221,43 @@ export function registerPitwallTags(hub: RpcServer, ports: PitwallPorts): () => 
   rp.on('change', fromElsewhere)
   cleanup.push(() => rp.off('change', fromElsewhere))
 
-  return () => {
-    for (const fn of cleanup) fn()
+  const attachCamera = (c: CameraPort | undefined) => {
+    ports.camera?.off('change', onCameraChange)
+    ports.camera = c
+    c?.on('change', onCameraChange)
   }
+  const attachTiming = (t: TimingPort | undefined) => {
+    const old = ports.timing
+    old?.off('session', onSession as never)
+    old?.off('cars', onCars as never)
+    old?.off('reset', onReset as never)
+    ports.timing = t
+    t?.on('session', onSession as never)
+    t?.on('cars', onCars as never)
+    t?.on('reset', onReset as never)
+  }
+  const initial = { camera: ports.camera, timing: ports.timing }
+  ports.camera = undefined
+  ports.timing = undefined
+  attachCamera(initial.camera)
+  attachTiming(initial.timing)
+
+  return {
+    attach(next) {
+      if ('camera' in next) attachCamera(next.camera)
+      if ('timing' in next) attachTiming(next.timing)
+      if ('messaging' in next) ports.messaging = next.messaging
+    },
+    detach() {
+      attachCamera(undefined)
+      attachTiming(undefined)
+      for (const fn of cleanup) fn()
+    },
+  }
+}
+
+export interface PitwallTagPorts {
+  /** Plugs a room in (or out, with undefined) while running. */
+  attach(ports: Partial<Pick<PitwallPorts, 'camera' | 'timing' | 'messaging'>>): void
+  detach(): void
 }
