@@ -14,7 +14,7 @@ import { type Core, createCore } from '../../src/main/core/index.ts'
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const WEB_ROOT = join(ROOT, 'out/renderer')
 const SHOTS = join(ROOT, 'test-results')
-const PAGES = ['timing', 'messages', 'device', 'settings', 'logs']
+const PAGES = ['timing', 'runplan', 'messages', 'device', 'settings', 'logs']
 
 let core: Core
 let browser: Browser
