@@ -17,6 +17,8 @@ export interface RpcClientOptions {
   url: string
   /** Hub protocol (default acbinary). */
   protocol?: RpcProtocolName
+  /** A protocol instance to use instead (e.g. one that counts bytes); `protocol` still names its kind. */
+  hubProtocol?: IHubProtocol
   accessTokenFactory?: () => string | Promise<string>
   /** How long a request waits for its answer (default 60 s). */
   timeoutMs?: number
@@ -76,7 +78,7 @@ export class RpcClient {
         ...(skip ? { skipNegotiation: true, transport: HttpTransportType.WebSockets } : {}),
         ...(opts.accessTokenFactory ? { accessTokenFactory: opts.accessTokenFactory } : {}),
       })
-      .withHubProtocol(createProtocol(opts.protocol ?? 'acbinary', opts.types))
+      .withHubProtocol(opts.hubProtocol ?? createProtocol(opts.protocol ?? 'acbinary', opts.types))
       .configureLogging(opts.logger ?? LogLevel.None)
     if (opts.reconnectDelays !== false) b = opts.reconnectDelays ? b.withAutomaticReconnect(opts.reconnectDelays) : b.withAutomaticReconnect()
     this.connection = b.build()

@@ -166,9 +166,22 @@ export class ByteWriter {
 
   /** `[VarUInt byteLength][UTF-8]` — the framing string (targets, ids, header keys). */
   string(s: string): void {
+    if (isAscii(s)) {
+      this.varUint(s.length)
+      return this.ascii(s)
+    }
     const b = utf8.encode(s)
     this.varUint(b.length)
     this.bytes(b)
+  }
+
+  /** Writes a string known to be ASCII, one byte per character (no TextEncoder allocation). */
+  ascii(s: string): void {
+    this.#ensure(s.length)
+    const buf = this.#buf
+    let at = this.#len
+    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i)
+    this.#len = at
   }
 
   toBytes(): Uint8Array {
@@ -197,7 +210,7 @@ export function encodeValue(value: unknown, opts: EncodeOptions = {}): Uint8Arra
 export function writeValue(w: ByteWriter, value: unknown, opts: EncodeOptions = {}): void {
   w.u8(HEADER_VERSION)
   w.u8(HEADER_FLAGS)
-  const plan = opts.intern === false ? undefined : internPlan(value)
+  const plan = opts.intern === false || value === null || typeof value !== 'object' ? undefined : internPlan(value)
   new ValueWriter(w, plan).write(value, 0)
 }
 
@@ -228,6 +241,12 @@ function internPlan(value: unknown): Map<string, number> | undefined {
   let plan: Map<string, number> | undefined
   for (const [s, n] of seen) if (n > 1) (plan ??= new Map()).set(s, -1)
   return plan
+}
+
+/** True when every UTF-16 unit is below 0x80 (then UTF-8 bytes = characters). */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -344,6 +363,14 @@ class ValueWriter {
       w.u8(Code.StringInternFirst)
       w.varUint(index)
       return w.string(s)
+    }
+    if (isAscii(s)) {
+      if (s.length <= Code.FixStrMax - Code.FixStrBase) w.u8(Code.FixStrBase + s.length)
+      else {
+        w.u8(Code.String)
+        w.varUint(s.length)
+      }
+      return w.ascii(s)
     }
     const b = utf8.encode(s)
     if (b.length <= Code.FixStrMax - Code.FixStrBase) {
@@ -484,6 +511,17 @@ export class ByteReader {
 }
 
 function decodeUtf8(b: Uint8Array, what: string, at: number): string {
+  if (b.length <= 64) {
+    // Short ASCII (most keys and values) without TextDecoder's call overhead.
+    let out = ''
+    let i = 0
+    for (; i < b.length; i++) {
+      const c = b[i]!
+      if (c > 0x7f) break
+      out += String.fromCharCode(c)
+    }
+    if (i === b.length) return out
+  }
   try {
     return utf8Strict.decode(b)
   } catch {
