@@ -25,8 +25,8 @@ interface KeyErrorLike {
 /** What the timing tags need of the timing store (src/main/timing/state/store.ts). */
 export interface TimingPort {
   snapshot(): unknown
-  on(event: 'session' | 'cars' | 'reset', fn: (...args: never[]) => void): unknown
-  off(event: 'session' | 'cars' | 'reset', fn: (...args: never[]) => void): unknown
+  on(event: 'session' | 'cars' | 'reset', fn: (...args: any[]) => void): unknown
+  off(event: 'session' | 'cars' | 'reset', fn: (...args: any[]) => void): unknown
 }
 
 /** What the messaging tag needs of the message bus. */
