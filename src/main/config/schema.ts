@@ -63,6 +63,30 @@ export const configSchema = z
         eventId: z.number().int().min(1).default(1),
         /** Cars in the generated race. */
         generatorCars: z.number().int().min(1).max(200).default(24),
+        /** Event name shown to clients for a local source (RedMist `eventName`). */
+        eventName: z.string().max(512).default(''),
+        /** Record every followed RMonitor/RedMist session into <dataDir>/recordings (replayable). */
+        record: z.boolean().default(true),
+        /** Serve the local event as private: RedMist clients must give this access code. */
+        accessCode: z.string().min(1).max(128).optional(),
+        /** A CSV or JSON control-log file to follow (see docs/timing.md). */
+        controlLogFile: z.string().optional(),
+        /** Send the legacy V1 `ReceiveMessage` stream on the RedMist hub too. */
+        legacyV1: z.boolean().default(true),
+        /** Following a RedMist hub (source redmist:URL#EVENTID). */
+        redmist: z
+          .object({
+            protocol: z.enum(['json', 'messagepack']).default('messagepack'),
+            /** OAuth client-credentials token endpoint; no token is sent when empty. */
+            tokenUrl: z.string().url().optional(),
+            clientId: z.string().optional(),
+            clientSecret: z.string().optional(),
+            /** Access code of a private event. */
+            accessCode: z.string().max(128).optional(),
+            /** Full-state resync period (REST), ms. */
+            resyncMs: z.number().int().min(1000).max(600_000).default(5000),
+          })
+          .prefault({}),
       })
       .prefault({}),
 

@@ -14,6 +14,7 @@ import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { createCameraEngine } from '../camera/index.ts'
 import { createRpcEngine } from '../rpc/index.ts'
+import { TimingEngine } from '../timing/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
 
@@ -132,8 +133,9 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 /** Every engine, in start order (stopped in reverse). */
 function createEngines(ctx: CoreContext): Engine[] {
   const camera = createCameraEngine(ctx)
-  // rpc: timing (store) and messaging (bus) ports are added here when those rooms land.
-  return [new DiagHubEngine(ctx), camera, createRpcEngine(ctx, { camera: () => camera.model })]
+  const timing = new TimingEngine(ctx)
+  // rpc: the messaging (bus) port is added here when that room lands.
+  return [new DiagHubEngine(ctx), camera, timing, createRpcEngine(ctx, { camera: () => camera.model, timing: () => timing.store })]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {

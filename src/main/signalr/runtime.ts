@@ -105,7 +105,7 @@ export class HubRuntime implements HubHost, HubContext {
       anonymousRead: defaults.anonymousRead,
     }
     const s = this.settings
-    const every = Math.max(20, Math.min(1000, Math.floor(Math.min(s.keepAliveMs, s.clientTimeoutMs, s.handshakeTimeoutMs) / 4)))
+    const every = Math.max(20, Math.min(1000, Math.floor(Math.min(s.keepAliveMs, s.clientTimeoutMs, s.handshakeTimeoutMs, s.reconnectWindowMs) / 4)))
     this.#sweep = setInterval(() => {
       const now = Date.now()
       for (const c of [...this.#byToken.values()]) c.tick(now)

@@ -26,6 +26,8 @@ export interface ServerTransport {
   close(): void
   /** Drops the transport at once without reporting (a stateful reconnect replaced it). */
   abandon(): void
+  /** Cuts the transport as a network failure would; the connection hears about it as a loss. */
+  cut(): void
 }
 
 const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache, no-store' }
@@ -76,7 +78,6 @@ export class WebSocketTransport implements ServerTransport {
     this.#ws.terminate()
   }
 
-  /** Test hook and admin tool: cut the network connection without a close handshake. */
   cut(): void {
     this.#ws.terminate()
   }
@@ -132,6 +133,10 @@ export class SseTransport implements ServerTransport {
 
   abandon(): void {
     this.#done = true
+    this.#res.destroy()
+  }
+
+  cut(): void {
     this.#res.destroy()
   }
 }
@@ -232,6 +237,10 @@ export class LongPollingTransport implements ServerTransport {
     if (this.#ended) return
     this.#ended = true
     if (!this.#queue.length) this.#endParked()
+  }
+
+  cut(): void {
+    this.terminate()
   }
 
   abandon(): void {
