@@ -195,3 +195,26 @@ describe('acbinary specifics', () => {
     expect(await good.echo(1)).toBe(1)
   })
 })
+
+describe('timing tags on the real timing store (generated race)', () => {
+  it('TimingSnapshot has the generated cars; a subscriber gets live car patches', async () => {
+    const live = await startCore({ timing: { source: 'generator', generatorCars: 12 } })
+    try {
+      const c = await connect(live, 'acbinary')
+      let snap: { carPositions: Array<{ number: string }> } = { carPositions: [] }
+      const end = Date.now() + 10_000
+      while (snap.carPositions.length === 0 && Date.now() < end) {
+        snap = await c.postAsync(RpcTags.TimingSnapshot)
+        if (snap.carPositions.length === 0) await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(snap.carPositions.length).toBeGreaterThan(0)
+      const patches: Array<Array<{ number: string }>> = []
+      c.on(RpcTags.TimingCarPatch, (r) => void patches.push(r.data as Array<{ number: string }>))
+      await c.postAsync(RpcTags.TimingSubscribe)
+      await until(() => patches.length > 0, 'a live car patch', 15_000)
+      expect(typeof patches[0]![0]!.number).toBe('string')
+    } finally {
+      await live.stop()
+    }
+  }, 30_000)
+})
