@@ -92,8 +92,35 @@ export const configSchema = z
 
     messaging: z
       .object({
+        /** Real-time protocol endpoint. */
+        path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).default('/ws'),
+        /** Rooms API WebSocket endpoint. */
+        roomsPath: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).default('/chat'),
+        /** Connections of both dialects together; the upgrade gets HTTP 503 above it. */
         maxConnections: z.number().int().min(1).max(100_000).default(10_000),
+        /** Publications kept per topic (0 = no history). */
         historySize: z.number().int().min(0).max(100_000).default(500),
+        /** Longest a publication stays in history (a message's metadata.ttl can shorten it). */
+        historyTtlSec: z.number().int().min(1).max(365 * 24 * 3600).default(7 * 24 * 3600),
+        /** Direct messages queued per offline user; a full queue refuses (Error 503). */
+        dmQueueSize: z.number().int().min(1).max(100_000).default(100),
+        /** Longest a queued direct message waits (metadata.ttl can shorten it). */
+        dmTtlSec: z.number().int().min(1).max(30 * 24 * 3600).default(3600),
+        /** Server Ping interval. */
+        heartbeatMs: z.number().int().min(20).max(600_000).default(30_000),
+        /** A connection with no inbound frame for this long is closed (4008). */
+        idleTimeoutMs: z.number().int().min(50).max(3_600_000).default(60_000),
+        /** Largest frame processed (bigger: Error 400; 16× bigger: close 1009). */
+        maxFrameBytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+        /** Messages per second per connection (token bucket) and its burst. */
+        rateLimit: z.number().int().min(1).max(100_000).default(100),
+        rateBurst: z.number().int().min(1).max(100_000).default(200),
+        /** A reader with more than this much unsent output is disconnected. */
+        maxBufferedBytes: z.number().int().min(16 * 1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
+        /** Subscription filters per connection. */
+        maxSubscriptions: z.number().int().min(1).max(10_000).default(256),
+        /** AuthStatus token_expiring is sent this long before a token expires. */
+        tokenWarningSec: z.number().int().min(1).max(3600).default(60),
       })
       .prefault({}),
 

@@ -42,6 +42,8 @@ export interface CoreEventMap {
   'timing.controllog': [log: CarControlLogs]
   /** Timing: every car was cleared (timing-system reset, source switch). */
   'timing.reset': []
+  /** A direct message was sent to a user (delivered or queued): the desktop shell shows a notification. */
+  'messaging.direct': [dm: { from: string | null; to: string; text: string; messageId: string; sentAt: number; status: string }]
 }
 
 export type CoreEvents = EventEmitter<CoreEventMap>

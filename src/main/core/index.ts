@@ -6,6 +6,7 @@ import type { StatusInfo } from '../../shared/ui-api/index.ts'
 import { Auth } from '../auth/index.ts'
 import { type Config, resolveDataDir } from '../config/index.ts'
 import { LanServer } from '../lan/index.ts'
+import { MessagingEngine } from '../messaging/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
 import { HubServer } from '../signalr/index.ts'
 import { DiagHubEngine } from '../signalr/diag.ts'
@@ -13,7 +14,7 @@ import { Backplane, shareUsers } from '../scale/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { createCameraEngine } from '../camera/index.ts'
-import { createRpcEngine } from '../rpc/index.ts'
+import { createRpcEngine, rpcMessagingPort } from '../rpc/index.ts'
 import { TimingEngine } from '../timing/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
@@ -134,8 +135,14 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 function createEngines(ctx: CoreContext): Engine[] {
   const camera = createCameraEngine(ctx)
   const timing = new TimingEngine(ctx)
-  // rpc: the messaging (bus) port is added here when that room lands.
-  return [new DiagHubEngine(ctx), camera, timing, createRpcEngine(ctx, { camera: () => camera.model, timing: () => timing.store })]
+  const messaging = new MessagingEngine(ctx)
+  return [
+    new DiagHubEngine(ctx),
+    camera,
+    timing,
+    messaging,
+    createRpcEngine(ctx, { camera: () => camera.model, timing: () => timing.store, messaging: () => rpcMessagingPort(messaging) }),
+  ]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {

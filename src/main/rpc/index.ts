@@ -10,3 +10,4 @@ export { RpcDataSource, type DataSourceTags, type DataSourceChange, type Trackin
 export { RunPlanService } from './runplan.ts'
 export { registerPitwallTags, type CameraPort, type TimingPort, type MessagingPort } from './pitwall-tags.ts'
 export { createRpcEngine, AcBinaryServerProtocol, RPC_HUB_PATH, type RpcEngine, type RpcEngineDeps } from './engine.ts'
+export { rpcMessagingPort } from './messaging-port.ts'

@@ -153,7 +153,7 @@ export function registerPitwallTags(hub: RpcServer, input: PitwallPorts): Pitwal
       tag: RpcTags.MessagingPublish,
       name: 'MessagingPublish',
       permission: 'Messages_rw',
-      params: [z.string().min(1).max(200).regex(/^[A-Za-z0-9._\-/:]+$/, 'topic may hold letters, digits and . _ - / :'), z.unknown().optional()],
+      params: [z.string().min(1).max(256), z.unknown().optional()],
       paramNames: ['topic', 'payload'],
       handle: async ([topic, payload], data, call) => {
         if (!ports.messaging) throw unavailable('messaging')

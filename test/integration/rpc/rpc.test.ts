@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Core } from '../../../src/main/core/index.ts'
+import type { MessagingEngine } from '../../../src/main/messaging/index.ts'
 import { decodeRaw, RpcError, RpcTags } from '../../../src/main/rpc/index.ts'
 import { closeClients, connect, rpcOf, startCore, tokenFor, until } from './helpers.ts'
 
@@ -14,7 +15,10 @@ beforeAll(async () => {
   core = await startCore()
   admin = await tokenFor(core, 'admin')
   viewer = await tokenFor(core, 'viewer')
-  rpcOf(core).attach({ timing, messaging: { publish: (topic, data, from) => (published.push({ topic, data, from: from.username }), { id: published.length }) } })
+  rpcOf(core).attach({ timing })
+  // The real message bus: what an RPC publish delivers to a bus subscriber.
+  const messaging = core.engines.find((e) => e.name === 'messaging') as MessagingEngine
+  messaging.hub.bus.subscribe({ id: 'rpc-test', lastSeq: 0, deliver: (pub) => (published.push({ topic: pub.topic, data: pub.payload, from: pub.from.user }), true) }, 'pit.#')
 })
 afterAll(async () => {
   await closeClients()
@@ -83,9 +87,13 @@ describe.each(['acbinary', 'json', 'messagepack'] as const)('tag RPC over %s', (
     const anon = await connect(core, protocol)
     expect((await rejection(anon.postAsync(RpcTags.MessagingPublish, ['pit.board', 'BOX']))).code).toBe('unauthenticated')
     const c = await connect(core, protocol, admin)
-    expect(await c.postAsync(RpcTags.MessagingPublish, ['pit.board', 'BOX'])).toEqual({ id: published.length })
+    const r = await c.postAsync<{ messageId: string; recipients: number }>(RpcTags.MessagingPublish, ['pit.board', 'BOX'])
+    expect(r.messageId).toMatch(/\S+/)
+    await until(() => published.some((p) => p.data === 'BOX' && p.topic === 'pit.board'), 'the bus delivery')
     expect(published.at(-1)).toEqual({ topic: 'pit.board', data: 'BOX', from: 'rpc-admin' })
-    expect((await rejection(c.postAsync(RpcTags.MessagingPublish, ['bad topic!', 1]))).message).toMatch(/parameter 0 \(topic\).*letters, digits/)
+    published.length = 0
+    expect((await rejection(c.postAsync(RpcTags.MessagingPublish, ['bad topic!', 1]))).message).toMatch(/parameter 0 \(topic\).*invalid topic level/)
+    expect((await rejection(c.postAsync(RpcTags.MessagingPublish, ['timing.fake', 1]))).code).toBe('forbidden')
   })
 
   it('the five run plan CRUD tags, with broadcasts to the other clients', async () => {
