@@ -89,6 +89,16 @@ export class ByteWriter {
     return this.#len
   }
 
+  /** Bytes allocated. */
+  get capacity(): number {
+    return this.#buf.length
+  }
+
+  /** Empties the writer, keeping its buffer (one writer reused for many messages). */
+  reset(): void {
+    this.#len = 0
+  }
+
   #ensure(n: number): void {
     if (this.#len + n <= this.#buf.length) return
     let size = this.#buf.length * 2
@@ -201,10 +211,19 @@ export interface EncodeOptions {
 
 /** One value, with the `01 90` stream header. */
 export function encodeValue(value: unknown, opts: EncodeOptions = {}): Uint8Array {
-  const w = new ByteWriter()
-  writeValue(w, value, opts)
-  return w.toBytes()
+  // One scratch writer for every call (encoding is synchronous); the result is an exact-size copy.
+  const w = scratch.capacity > SCRATCH_KEEP || scratch.length > 0 ? (scratch = new ByteWriter()) : scratch
+  w.reset()
+  try {
+    writeValue(w, value, opts)
+    return w.toBytes()
+  } finally {
+    w.reset()
+  }
 }
+let scratch = new ByteWriter()
+/** A scratch writer grown past this is dropped rather than kept. */
+const SCRATCH_KEEP = 1024 * 1024
 
 /** Writes the header and the value into an existing writer. */
 export function writeValue(w: ByteWriter, value: unknown, opts: EncodeOptions = {}): void {
@@ -413,11 +432,16 @@ export class ByteReader {
   pos: number
   readonly end: number
 
-  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+  constructor(buf: Uint8Array, start = 0, end = buf.length, view?: DataView) {
     this.buf = buf
-    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    this.#view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
     this.pos = start
     this.end = end
+  }
+
+  /** A reader over [start, end) of the same bytes (no copy, no new DataView). */
+  sub(start: number, end: number): ByteReader {
+    return new ByteReader(this.buf, start, end, this.#view)
   }
 
   get remaining(): number {

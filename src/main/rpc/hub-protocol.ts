@@ -82,7 +82,7 @@ export class AcBinaryHubProtocol implements IHubProtocol {
       if (len === 0) throw new HubProtocolError(`empty frame at offset ${at}`)
       if (len > this.#maxFrame) throw new HubProtocolError(`frame of ${len} bytes at offset ${at} exceeds the ${this.#maxFrame}-byte limit`)
       if (len > r.remaining) throw new HubProtocolError(`incomplete frame at offset ${at}: length ${len}, only ${r.remaining} byte(s) present`)
-      out.push(this.parseFrame(bytes.subarray(r.pos, r.pos + len)))
+      out.push(this.#parseFrame(r.sub(r.pos, r.pos + len)))
       r.pos += len
     }
     return out
@@ -90,10 +90,14 @@ export class AcBinaryHubProtocol implements IHubProtocol {
 
   /** Parses one frame payload (type byte + fields), without the length prefix. */
   parseFrame(payload: Uint8Array): HubMessage {
-    const r = new ByteReader(payload)
+    return this.#parseFrame(new ByteReader(payload))
+  }
+
+  #parseFrame(r: ByteReader): HubMessage {
+    const type = r.buf[r.pos]
     try {
       const msg = this.#readMessage(r)
-      if (r.remaining !== 0) throw new HubProtocolError(`${r.remaining} unread byte(s) at the end of a type-${payload[0]} frame`)
+      if (r.remaining !== 0) throw new HubProtocolError(`${r.remaining} unread byte(s) at the end of a type-${type} frame`)
       return msg
     } catch (err) {
       if (err instanceof HubProtocolError) throw err
@@ -182,7 +186,7 @@ export class AcBinaryHubProtocol implements IHubProtocol {
     const len = r.i32le('argument length')
     if (len < 1) throw new HubProtocolError(`argument length ${len} at offset ${at} (must be at least 1)`)
     if (len > r.remaining) throw new HubProtocolError(`argument length ${len} at offset ${at} exceeds the ${r.remaining} byte(s) left`)
-    const slice = new ByteReader(r.buf, r.pos, r.pos + len)
+    const slice = r.sub(r.pos, r.pos + len)
     r.pos += len
     if (r.buf[slice.pos] === Code.ByteArray) {
       slice.pos++
@@ -204,12 +208,27 @@ export class AcBinaryHubProtocol implements IHubProtocol {
   /** Encodes one message as a complete frame (length prefix included). */
   writeMessage(message: HubMessage): ArrayBuffer {
     const b = this.encode(message)
-    return b.buffer.byteLength === b.byteLength ? (b.buffer as ArrayBuffer) : (b.slice().buffer as ArrayBuffer)
+    return b.buffer.byteLength === b.byteLength && b.byteOffset === 0 ? (b.buffer as ArrayBuffer) : (b.slice().buffer as ArrayBuffer)
   }
 
   /** Same as writeMessage, as a Uint8Array. */
   encode(message: HubMessage): Uint8Array {
-    const w = new ByteWriter()
+    // One writer per protocol instance, reused (encoding is synchronous); the result is a copy.
+    if (this.#w.length > 0 || this.#wSize() > 1024 * 1024) this.#w = new ByteWriter()
+    const w = this.#w
+    try {
+      return this.#encodeInto(w, message)
+    } finally {
+      w.reset()
+    }
+  }
+
+  #w = new ByteWriter()
+  #wSize(): number {
+    return this.#w.capacity
+  }
+
+  #encodeInto(w: ByteWriter, message: HubMessage): Uint8Array {
     const lenAt = w.reserve32()
     w.u8(message.type)
     switch (message.type) {

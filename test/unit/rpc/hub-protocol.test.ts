@@ -32,7 +32,7 @@ describe('acbinary hub protocol', () => {
     ['05 00 00 00 06', /length 5, only 1 byte/],
     ['01 00 00 00 0A', /unknown message type 10/],
     ['02 00 00 00 06 00', /1 unread byte/],
-    ['03 00 00 00 07 00 02', /allowReconnect at offset 2 is 2/],
+    ['03 00 00 00 07 00 02', /allowReconnect at offset 6 is 2/],
     ['06 00 00 00 03 01 31 01 01 61', /truncated hasResult/],
     ['0C 00 00 00 03 01 31 01 01 61 01 03 00 00 00 01 90 D1 00', /both an error and a result/],
     ['09 00 00 00 08 FF FF FF FF FF FF FF FF', /sequenceId -1 out of range/],
@@ -41,7 +41,7 @@ describe('acbinary hub protocol', () => {
     ['09 00 00 00 01 00 01 41 FF FF FF FF 0F', /argument count 4294967295/],
     ['0C 00 00 00 01 00 01 41 01 03 00 00 00 44 05 01 00 00', /declares 5 bytes, the argument holds 1/],
     ['0F 00 00 00 01 00 01 41 01 04 00 00 00 01 90 5F 5F 00 00', /1 trailing byte\(s\) in the argument/],
-    ['07 00 00 00 01 00 02 C3 28 00 00', /target at offset 3 is not valid UTF-8/],
+    ['07 00 00 00 01 00 02 C3 28 00 00', /target at offset 7 is not valid UTF-8/],
   ])('rejects %s with a precise HubProtocolError', (bytes, message) => {
     expect(() => protocol.parseMessages(hex(bytes))).toThrow(HubProtocolError)
     expect(() => protocol.parseMessages(hex(bytes))).toThrow(message)
