@@ -339,12 +339,15 @@ class ValueWriter {
       return
     }
     if (isPlainObject(v)) {
-      const keys = Object.keys(v).filter((k) => v[k] !== undefined)
+      let n = 0
+      for (const k in v) if (v[k] !== undefined) n++
       w.u8(Code.Object)
-      w.varUint(keys.length)
-      for (const k of keys) {
+      w.varUint(n)
+      for (const k in v) {
+        const x = v[k]
+        if (x === undefined) continue
         this.#string(k)
-        this.write(v[k], depth + 1)
+        this.write(x, depth + 1)
       }
       return
     }
@@ -537,14 +540,14 @@ export class ByteReader {
 function decodeUtf8(b: Uint8Array, what: string, at: number): string {
   if (b.length <= 64) {
     // Short ASCII (most keys and values) without TextDecoder's call overhead.
-    let out = ''
-    let i = 0
-    for (; i < b.length; i++) {
-      const c = b[i]!
-      if (c > 0x7f) break
-      out += String.fromCharCode(c)
+    let ascii = true
+    for (let i = 0; i < b.length; i++) {
+      if (b[i]! > 0x7f) {
+        ascii = false
+        break
+      }
     }
-    if (i === b.length) return out
+    if (ascii) return String.fromCharCode.apply(null, b as unknown as number[])
   }
   try {
     return utf8Strict.decode(b)
