@@ -69,7 +69,7 @@ describe('web UI in Chromium', () => {
     for (const id of PAGES) {
       await page.locator(`nav a[href="#/${id}"]`).click()
       await page.waitForFunction(`location.hash === '#/${id}'`)
-      await page.locator('nav a.active').filter({ hasText: new RegExp(id, 'i') }).waitFor()
+      await page.locator(`nav a.active[href="#/${id}"]`).waitFor()
       // Every page says something: a heading at least.
       await page.locator('main h1, main h2').first().waitFor()
       await page.screenshot({ path: join(SHOTS, `ui-${id}.png`), fullPage: true })
