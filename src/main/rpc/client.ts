@@ -28,8 +28,13 @@ export interface RpcClientOptions {
   maxPending?: number
   /** SignalDataType → reviver for typed replies (acbinary read path 3). */
   types?: Record<string, (value: unknown) => unknown>
-  /** Open the WebSocket directly, without negotiate (default true, as upstream). */
+  /** Open the WebSocket directly, without negotiate (default true, as upstream; false with statefulReconnect). */
   skipNegotiation?: boolean
+  /**
+   * SignalR stateful reconnect: a dropped WebSocket is resumed and nothing sent either way is lost, so
+   * pending requests survive it. Needs negotiate (skipNegotiation is turned off).
+   */
+  statefulReconnect?: boolean
   /** Largest inflated JsonGZip reply (default 32 MB). */
   maxInflatedBytes?: number
   logger?: ILogger | LogLevel
@@ -72,7 +77,7 @@ export class RpcClient {
 
   constructor(opts: RpcClientOptions) {
     this.#opts = opts
-    const skip = opts.skipNegotiation ?? true
+    const skip = opts.statefulReconnect ? false : (opts.skipNegotiation ?? true)
     let b = new HubConnectionBuilder()
       .withUrl(opts.url, {
         ...(skip ? { skipNegotiation: true, transport: HttpTransportType.WebSockets } : {}),
@@ -80,9 +85,11 @@ export class RpcClient {
       })
       .withHubProtocol(opts.hubProtocol ?? createProtocol(opts.protocol ?? 'acbinary', opts.types))
       .configureLogging(opts.logger ?? LogLevel.None)
+    if (opts.statefulReconnect) b = b.withStatefulReconnect()
     if (opts.reconnectDelays !== false) b = opts.reconnectDelays ? b.withAutomaticReconnect(opts.reconnectDelays) : b.withAutomaticReconnect()
     this.connection = b.build()
     this.connection.on(RPC_TARGET, (tag, requestId, sp, data) => void this.#onMessage(tag, requestId, sp, data))
+    // A new connection cannot answer what the old one was asked: fail it (stateful resumption does not reach here).
     this.connection.onreconnecting(() => this.#failAll('connection_lost', 'the connection was lost; reconnecting'))
     this.connection.onclose(() => this.#failAll('connection_lost', 'the connection is closed'))
     this.connection.onreconnected(() => {

@@ -144,7 +144,7 @@ export function createRpcEngine(ctx: CoreContext, deps: RpcEngineDeps = {}): Rpc
             if (peer) server.disconnect(peer)
           },
         }),
-        { protocols, maxMessageBytes: cfg.maxMessageBytes },
+        { protocols, maxMessageBytes: cfg.maxMessageBytes, clientTimeoutMs: cfg.clientTimeoutMs },
       )
       state = 'running'
     },

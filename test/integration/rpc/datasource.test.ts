@@ -97,3 +97,22 @@ describe('run plan DataSource', () => {
   })
 })
 
+
+describe('stateful reconnect over acbinary', () => {
+  it('a cut WebSocket is resumed: every request in flight is answered once, nothing is applied twice', async () => {
+    const c = await connect(core, 'acbinary', token, { statefulReconnect: true, reconnectDelays: [0, 100] })
+    const id = c.connection.connectionId!
+    const conn = core.ctx.signalr.connectionOf('/hubs/rpc', id)!
+    expect(conn.statefulReconnect).toBe(true)
+    const before = rpcOf(core).runPlan.list().items.length
+    const echoes = Array.from({ length: 30 }, (_, i) => c.echo(i))
+    const adds = Array.from({ length: 20 }, (_, i) => c.postDataAsync<{ item: RunPlanItem }>(RpcTags.RunPlanAdd, { kind: 'note', note: `stateful ${i}` }))
+    conn.cutTransport()
+    expect(await Promise.all(echoes)).toEqual(Array.from({ length: 30 }, (_, i) => i))
+    const added = await Promise.all(adds)
+    expect(new Set(added.map((a) => a.item.id)).size).toBe(20)
+    expect(rpcOf(core).runPlan.list().items.length).toBe(before + 20)
+    expect(c.connection.connectionId).toBe(id)
+    expect(await c.echo('after the cut')).toBe('after the cut')
+  })
+})
