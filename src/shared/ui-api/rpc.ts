@@ -13,6 +13,7 @@ export interface RpcHubInfo {
   connections: number
   calls: number
   errors: number
+  broadcasts: number
 }
 
 export const rpcApi = {
