@@ -61,25 +61,27 @@ export class AcBinaryServerProtocol implements HubProtocol {
 class SignalRPeer implements RpcPeer {
   readonly id: string
   readonly principal: Principal
+  readonly json: boolean
   #hub: HubContext
-  #json: boolean
 
   constructor(conn: HubConnectionInfo, hub: HubContext) {
     this.id = conn.connectionId
     this.principal = conn.user
     this.#hub = hub
-    this.#json = conn.protocol === 'json'
+    this.json = conn.protocol === 'json'
   }
 
   send(tag: number, requestId: number | null, params: SignalParams, data: unknown): void {
-    const sp = signalParamsWire(params)
-    if (this.#json) {
-      // JSON has no bytes: base64, as .NET writes byte[] in JSON.
-      if (params.Parameters) sp.Parameters = toBase64(params.Parameters)
-      if (data instanceof Uint8Array) data = toBase64(data)
-    }
-    this.#hub.client(this.id).send(RPC_TARGET, tag, requestId, sp, data)
+    if (this.json) this.#hub.client(this.id).send(RPC_TARGET, tag, requestId, ...jsonArgs(params, data))
+    else this.#hub.client(this.id).send(RPC_TARGET, tag, requestId, signalParamsWire(params), data)
   }
+}
+
+/** JSON has no bytes: Parameters and byte data travel as base64, as .NET writes byte[] in JSON. */
+function jsonArgs(params: SignalParams, data: unknown): [Record<string, unknown>, unknown] {
+  const sp = signalParamsWire(params)
+  if (params.Parameters) sp.Parameters = toBase64(params.Parameters)
+  return [sp, data instanceof Uint8Array ? toBase64(data) : data]
 }
 
 export function createRpcEngine(ctx: CoreContext, deps: RpcEngineDeps = {}): RpcEngine {
@@ -91,6 +93,14 @@ export function createRpcEngine(ctx: CoreContext, deps: RpcEngineDeps = {}): Rpc
     maxPayloadBytes: cfg.maxPayloadBytes,
     maxInFlight: cfg.maxInFlight,
     onError: (err, tag) => log.error({ err, tag }, 'RPC handler failed'),
+    // Broadcasts: one serialisation per protocol (the hub server shares the bytes between connections).
+    sendMany: (targets, tag, params, data) => {
+      if (!hub) return
+      const json = targets.filter((p) => (p as SignalRPeer).json)
+      const other = targets.filter((p) => !(p as SignalRPeer).json)
+      if (other.length) hub.clients(other.map((p) => p.id)).send(RPC_TARGET, tag, null, signalParamsWire(params), data)
+      if (json.length) hub.clients(json.map((p) => p.id)).send(RPC_TARGET, tag, null, ...jsonArgs(params, data))
+    },
   })
   const calls = ctx.lan.metrics.counter('pitwall_rpc_calls_total', 'RPC hub calls, by outcome')
   const protocols: HubProtocol[] = [new JsonHubProtocol(), new MessagePackHubProtocol(), new AcBinaryServerProtocol(cfg.maxMessageBytes)]

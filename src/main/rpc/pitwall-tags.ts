@@ -99,6 +99,8 @@ export function registerPitwallTags(hub: RpcServer, input: PitwallPorts): Pitwal
 
   // Confirmed camera changes go to every connection, filtered to the keys it may read.
   const onCameraChange = (changes: CameraChanges) => {
+    // Connections that may read the same keys get the same message (sent once per group).
+    const groups = new Map<string, { data: Record<string, unknown>; peers: RpcPeer[] }>()
     for (const peer of hub.peers()) {
       const perms = cameraPerms(peer.principal)
       let visible: Record<string, unknown> | undefined
@@ -106,8 +108,13 @@ export function registerPitwallTags(hub: RpcServer, input: PitwallPorts): Pitwal
         const def = cameraKeyDef(k)
         if (def && canReadKey(def, perms)) (visible ??= {})[k] = v
       }
-      if (visible) hub.sendTo(peer, RpcTags.CameraChanged, visible, 'CameraChanges')
+      if (!visible) continue
+      const id = Object.keys(visible).join(',')
+      let g = groups.get(id)
+      if (!g) groups.set(id, (g = { data: visible, peers: [] }))
+      g.peers.push(peer)
     }
+    for (const g of groups.values()) hub.sendTo(g.peers, RpcTags.CameraChanged, g.data, 'CameraChanges')
   }
 
   // --- timing -------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ export interface RpcServerOptions {
   /** Requests a connection may have in flight; more are refused with `limit_reached`. */
   maxInFlight: number
   onError?(err: unknown, tag: number): void
+  /** Sends one message to many peers at once (the transport serialises it once per protocol). */
+  sendMany?(peers: RpcPeer[], tag: number, params: SignalParams, data: unknown): void
 }
 
 interface PeerState {
@@ -118,18 +120,19 @@ export class RpcServer {
   }
 
   /** A message under `tag` to one connection (no requestId: it is a broadcast for the client). */
-  sendTo(peer: RpcPeer, tag: number, data: unknown, dataType: string | null): void {
-    safeSend(peer, tag, null, signalParams({ Status: SignalStatus.Success, SignalDataType: dataType }), data)
+  sendTo(peer: RpcPeer | RpcPeer[], tag: number, data: unknown, dataType: string | null): void {
+    const sp = signalParams({ Status: SignalStatus.Success, SignalDataType: dataType })
+    const list = Array.isArray(peer) ? peer : [peer]
+    if (this.#opts.sendMany && list.length > 1) return this.#opts.sendMany(list, tag, sp, data)
+    for (const p of list) safeSend(p, tag, null, sp, data)
   }
 
   /** Sends under `tag` to every connection `filter` accepts (all when none). */
   broadcast(tag: number, data: unknown, dataType: string | null, filter?: (peer: RpcPeer) => boolean): void {
-    const sp = signalParams({ Status: SignalStatus.Success, SignalDataType: dataType })
     this.stats.broadcasts++
-    for (const { peer } of this.#peers.values()) {
-      if (filter && !filter(peer)) continue
-      safeSend(peer, tag, null, sp, data)
-    }
+    const targets: RpcPeer[] = []
+    for (const { peer } of this.#peers.values()) if (!filter || filter(peer)) targets.push(peer)
+    if (targets.length > 0) this.sendTo(targets, tag, data, dataType)
   }
 
   /** The hub method: OnReceiveMessage(tag, requestId, signalParams, data) from one connection. */
