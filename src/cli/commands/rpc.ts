@@ -67,6 +67,8 @@ export const rpc: Command = {
         console.log(JSON.stringify(result, printable, 2))
         return 0
       }
+      // Timing patches go to subscribers only: subscribe when asked to listen to them.
+      if (tags.some((t) => t === RpcTags.TimingCarPatch || t === RpcTags.TimingSessionPatch)) await client.postAsync(RpcTags.TimingSubscribe)
       for (const t of tags) client.on(t, (r) => console.log(JSON.stringify({ tag: r.tag, type: r.signalParams.SignalDataType, data: r.data }, printable)))
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve)
