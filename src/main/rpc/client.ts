@@ -28,6 +28,8 @@ export interface RpcClientOptions {
   maxPending?: number
   /** SignalDataType → reviver for typed replies (acbinary read path 3). */
   types?: Record<string, (value: unknown) => unknown>
+  /** Transport (default WebSockets); LongPolling carries every protocol, ServerSentEvents only json. Not with skipNegotiation. */
+  transport?: 'WebSockets' | 'LongPolling' | 'ServerSentEvents'
   /** Open the WebSocket directly, without negotiate (default true, as upstream; false with statefulReconnect). */
   skipNegotiation?: boolean
   /**
@@ -77,10 +79,10 @@ export class RpcClient {
 
   constructor(opts: RpcClientOptions) {
     this.#opts = opts
-    const skip = opts.statefulReconnect ? false : (opts.skipNegotiation ?? true)
+    const skip = opts.statefulReconnect || (opts.transport && opts.transport !== 'WebSockets') ? false : (opts.skipNegotiation ?? true)
     let b = new HubConnectionBuilder()
       .withUrl(opts.url, {
-        ...(skip ? { skipNegotiation: true, transport: HttpTransportType.WebSockets } : {}),
+        ...(skip ? { skipNegotiation: true, transport: HttpTransportType.WebSockets } : opts.transport ? { transport: HttpTransportType[opts.transport] } : {}),
         ...(opts.accessTokenFactory ? { accessTokenFactory: opts.accessTokenFactory } : {}),
       })
       .withHubProtocol(opts.hubProtocol ?? createProtocol(opts.protocol ?? 'acbinary', opts.types))

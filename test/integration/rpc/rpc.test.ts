@@ -226,3 +226,21 @@ describe('timing tags on the real timing store (generated race)', () => {
     }
   }, 30_000)
 })
+
+describe('other transports', () => {
+  it.each([
+    ['LongPolling', 'acbinary'],
+    ['LongPolling', 'messagepack'],
+    ['ServerSentEvents', 'json'],
+  ] as const)('%s with %s: calls, errors and broadcasts', async (transport, protocol) => {
+    const c = await connect(core, protocol, admin, { transport })
+    expect(await c.echo({ over: transport })).toEqual({ over: transport })
+    expect((await rejection(c.postAsync(4242))).code).toBe('unknown_tag')
+    const other = await connect(core, 'acbinary', admin)
+    const seen: unknown[] = []
+    c.on(RpcTags.RunPlanAdded, (r) => void seen.push(r.data))
+    await other.postDataAsync(RpcTags.RunPlanAdd, { kind: 'note', note: transport })
+    await until(() => seen.length > 0, 'the broadcast over ' + transport)
+    expect(seen[0]).toMatchObject({ kind: 'added', item: { note: transport } })
+  })
+})
