@@ -158,7 +158,7 @@ export class RpcClient {
   postDataAsync<T = unknown>(tag: number, data: unknown, callback: Callback<T>, opts?: CallOptions): Promise<void>
   async postDataAsync<T = unknown>(tag: number, data: unknown, callback?: Callback<T>, opts: CallOptions = {}): Promise<T | void> {
     if (!callback) return (await this.#request<T>(tag, [], data, opts)).data
-    const answer = this.#request<T>(tag, [], data, opts, true)
+    const answer = this.#request<T>(tag, [], data, opts)
     await answer.sent
     void answer.then(
       (r) => callback(r),
@@ -176,12 +176,24 @@ export class RpcClient {
     return this.postAsync<T>(BaseTags.Echo, [value])
   }
 
-  #request<T>(tag: number, params: unknown[], data: unknown, opts: CallOptions, withSent = false): Promise<RpcResponse<T>> & { sent: Promise<void> } {
+  #request<T>(tag: number, params: unknown[], data: unknown, opts: CallOptions): Promise<RpcResponse<T>> & { sent: Promise<void> } {
     let sent: Promise<void> = Promise.resolve()
     const p = new Promise<RpcResponse<T>>((resolve, reject) => {
       if (this.connection.state !== HubConnectionState.Connected) return reject(new RpcError('connection_lost', `not connected (${this.connection.state})`))
       const max = this.#opts.maxPending ?? 1000
       if (this.#pending.size >= max) return reject(new RpcError('limit_reached', `${max} requests already waiting for an answer`))
+      // Encode first: a parameter that cannot be encoded fails the call before anything is pending.
+      let sp: SignalParams
+      try {
+        sp = signalParams({
+          Status: SignalStatus.Error, // unused on requests; the default keeps the wire form small
+          DataSerializerType: opts.serializer === 'JsonGZip' ? DataSerializerType.JsonGZip : DataSerializerType.Binary,
+          Parameters: packParameters(params),
+          IsRawBytesData: !!opts.raw,
+        })
+      } catch (err) {
+        return reject(new RpcError('invalid_params', `cannot encode the parameters of tag ${tag}: ${(err as Error).message}`))
+      }
       const requestId = this.#nextId
       this.#nextId = this.#nextId >= 0x7fffffff ? 1 : this.#nextId + 1
       const timeoutMs = opts.timeoutMs ?? this.#opts.timeoutMs ?? 60_000
@@ -190,19 +202,18 @@ export class RpcClient {
         reject(new RpcError('timeout', `no answer to tag ${tag} (request ${requestId}) within ${timeoutMs} ms`))
       }, timeoutMs)
       this.#pending.set(requestId, { resolve: resolve as (r: RpcResponse) => void, reject, timer })
-      const sp = signalParams({
-        Status: SignalStatus.Error, // unused on requests; the default keeps the wire form small
-        DataSerializerType: opts.serializer === 'JsonGZip' ? DataSerializerType.JsonGZip : DataSerializerType.Binary,
-        Parameters: packParameters(params),
-        IsRawBytesData: !!opts.raw,
-      })
-      sent = this.connection.send(RPC_TARGET, tag, requestId, this.#wireParams(sp), this.#wireData(data)).catch((err: Error) => {
+      const fail = (err: RpcError) => {
         clearTimeout(timer)
         this.#pending.delete(requestId)
-        reject(new RpcError('connection_lost', `sending failed: ${err.message}`))
-      })
+        reject(err)
+      }
+      try {
+        sent = this.connection.send(RPC_TARGET, tag, requestId, this.#wireParams(sp), this.#wireData(data)).catch((err: Error) => fail(new RpcError('connection_lost', `sending failed: ${err.message}`)))
+      } catch (err) {
+        // The protocol could not write the data (e.g. a function or a class instance).
+        fail(new RpcError('invalid_data', `cannot encode the data of tag ${tag}: ${(err as Error).message}`))
+      }
     })
-    if (!withSent) p.catch(() => {}) // the caller awaits p itself
     return Object.assign(p, { sent })
   }
 

@@ -244,3 +244,19 @@ describe('other transports', () => {
     expect(seen[0]).toMatchObject({ kind: 'added', item: { note: transport } })
   })
 })
+
+it('a parameter that cannot be encoded fails the call at once, nothing left pending', async () => {
+  const c = await connect(core, 'acbinary')
+  const e = await rejection(c.postAsync(RpcTags.Echo, [() => 1]))
+  expect([e.code, e.message]).toEqual(['invalid_params', 'cannot encode the parameters of tag 90002: cannot encode a function'])
+  expect(c.pendingCount).toBe(0)
+})
+
+it('data that cannot be encoded fails the call at once, nothing left pending', async () => {
+  const c = await connect(core, 'acbinary')
+  const e = await rejection(c.postDataAsync(RpcTags.Echo, { when: new (class Lap {})() }))
+  expect(e.code).toBe('invalid_data')
+  expect(e.message).toMatch(/cannot encode the data of tag 90002: .*Lap/)
+  expect(c.pendingCount).toBe(0)
+  expect(await c.echo('fine')).toBe('fine')
+})
