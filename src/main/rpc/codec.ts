@@ -661,10 +661,19 @@ class ValueReader {
         const out: Record<string, unknown> = {}
         for (let i = 0; i < n; i++) {
           const kat = r.pos
-          const k = this.read(depth + 1)
+          // Keys are interned after their first use in most real data: look those up directly.
+          const kc = r.buf[r.pos]
+          let k: unknown
+          if (kc === Code.StringInterned && r.pos + 1 < r.end && r.buf[r.pos + 1]! < 0x80) {
+            k = this.#interned[r.buf[r.pos + 1]!]
+            if (k === undefined) k = this.read(depth + 1) // the generic path reports the bad index
+            else r.pos += 2
+          } else {
+            k = this.read(depth + 1)
+          }
           if (typeof k !== 'string') throw new AcBinaryError(`Object key at offset ${kat} is not a string`)
           if (k === '__proto__') throw new AcBinaryError(`Object key "__proto__" at offset ${kat} is not allowed`)
-          if (Object.hasOwn(out, k)) throw new AcBinaryError(`duplicate Object key "${k}" at offset ${kat}`)
+          if (k in out && Object.hasOwn(out, k)) throw new AcBinaryError(`duplicate Object key "${k}" at offset ${kat}`)
           out[k] = this.read(depth + 1)
         }
         return out
