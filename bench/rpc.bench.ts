@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import type { HubMessage, IHubProtocol, ILogger } from '@microsoft/signalr'
 import { parseConfig } from '../src/main/config/index.ts'
 import { createCore } from '../src/main/core/index.ts'
-import { createProtocol, RpcClient, type RpcEngine, type RpcProtocolName, RpcTags } from '../src/main/rpc/index.ts'
+import { decode as mpDecode, encode as mpEncode } from '@msgpack/msgpack'
+import { createProtocol, decodeValue, encodeValue, RpcClient, type RpcEngine, type RpcProtocolName, RpcTags } from '../src/main/rpc/index.ts'
 import { ratio, report, type Row, summarize } from './lib.ts'
 
 const SEQ_MS = Number(process.env.RPC_BENCH_MS ?? 2500)
@@ -156,7 +157,32 @@ async function main() {
     await core.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
+  // Codec only (no network): encode + decode of the 100-car snapshot value, best of 30 batches.
+  const best = (fn: () => void, n = 20) => {
+    let b = Infinity
+    for (let k = 0; k < 30; k++) {
+      const t0 = performance.now()
+      for (let i = 0; i < n; i++) fn()
+      b = Math.min(b, (performance.now() - t0) / n)
+    }
+    return b
+  }
+  const codecs: Array<[string, () => Uint8Array | string, (x: never) => unknown]> = [
+    ['json', () => JSON.stringify(snap), (x: string) => JSON.parse(x)],
+    ['messagepack', () => mpEncode(snap), (x: Uint8Array) => mpDecode(x)],
+    ['acbinary', () => encodeValue(snap), (x: Uint8Array) => decodeValue(x)],
+  ] as never
+  const codecMs = new Map<string, number>()
+  for (const [name, enc, dec] of codecs) {
+    const bytes = enc()
+    const e = best(enc)
+    const d = best(() => dec(bytes as never))
+    codecMs.set(name, e + d)
+    rows.push({ case: 'codec only: 100-car snapshot value', subject: name, opsPerSec: 1000 / (e + d), extra: `encode ${e.toFixed(3)} ms + decode ${d.toFixed(3)} ms, ${typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length} B` })
+  }
+
   const ratios: string[] = []
+  ratios.push(`codec only, 100-car snapshot: acbinary CPU ${ratio(codecMs.get('acbinary'), codecMs.get('json'))} JSON, ${ratio(codecMs.get('acbinary'), codecMs.get('messagepack'))} MessagePack`)
   for (const kase of CASES) {
     const j = results.get(`${kase.name}|json`)!
     for (const p of ['acbinary', 'messagepack'] as const) {
