@@ -124,7 +124,7 @@ export const CAMERA_KEY_ALIASES: Readonly<Record<string, CameraKey>> = { 'noise-
 
 /** The definition of a key (after resolving aliases), or undefined for an unknown key. */
 export function cameraKeyDef(key: string): CameraKeyDef | undefined {
-  return BY_KEY.get(key) ?? BY_KEY.get(CAMERA_KEY_ALIASES[key] ?? '')
+  return BY_KEY.get(key) ?? (Object.hasOwn(CAMERA_KEY_ALIASES, key) ? BY_KEY.get(CAMERA_KEY_ALIASES[key]!) : undefined)
 }
 
 export function isCameraKey(key: string): key is CameraKey {
@@ -230,4 +230,20 @@ export interface ExtraControl {
   step?: number
   options?: readonly string[]
   description?: string
+}
+
+/** The accepted values of a key in words (docs, tooltips): "integer 0–100", "true / false", ... */
+export function describeValues(def: CameraKeyDef): string {
+  switch (def.type) {
+    case 'boolean':
+      return 'true / false'
+    case 'integer':
+      return `integer ${def.min}–${def.max}`
+    case 'enum':
+      return def.values!.map((v) => `"${v}"`).join(', ') + (def.booleans ? ` (true = "${def.booleans[0]}", false = "${def.booleans[1]}")` : '')
+    case 'record':
+      return 'write true / "on" / "start", false / "off" / "stop", "pause", "pause_release"; reads "on" / "off" / "pause"'
+    case 'action':
+      return 'write true (action); reads false'
+  }
 }

@@ -44,6 +44,12 @@ export interface CoreEventMap {
   'timing.reset': []
   /** A direct message was sent to a user (delivered or queued): the desktop shell shows a notification. */
   'messaging.direct': [dm: { from: string | null; to: string; text: string; messageId: string; sentAt: number; status: string }]
+  /**
+   * Something a person at the desktop should see as a native notification (a direct message, a flag
+   * change). Any room may emit it; the desktop shell shows it unless muted or switched off for that
+   * kind; headless, nobody listens.
+   */
+  notify: [message: { kind: 'dm' | 'flag' | 'info'; title: string; body: string }]
 }
 
 export type CoreEvents = EventEmitter<CoreEventMap>

@@ -98,10 +98,10 @@ export class MessagingEngine implements Engine {
   /** Republishes Pitwall's own events as bus topics. */
   #follow(): void {
     const ev = this.#ctx.events
-    const on = <K extends 'camera.change' | 'timing.session' | 'timing.car' | 'timing.flags' | 'timing.controllog'>(name: K, fn: (arg: unknown) => void) => {
-      const listener = (arg: unknown) => {
+    const on = <K extends 'camera.change' | 'timing.session' | 'timing.car' | 'timing.flags' | 'timing.controllog'>(name: K, fn: (...args: unknown[]) => void) => {
+      const listener = (...args: unknown[]) => {
         try {
-          fn(arg)
+          fn(...args)
         } catch (err) {
           this.#ctx.log.warn({ err, area: 'messaging', event: name }, 'republishing an event failed')
         }
@@ -111,7 +111,7 @@ export class MessagingEngine implements Engine {
     }
     on('camera.change', (changes) => this.hub.publishSystem('device.camera', changes))
     on('timing.session', (s) => this.hub.publishSystem('timing.session', s))
-    on('timing.flags', (f) => this.hub.publishSystem('timing.flags', f))
+    on('timing.flags', (flagDurations, currentFlag) => this.hub.publishSystem('timing.flags', { flagDurations, currentFlag }))
     on('timing.controllog', (e) => this.hub.publishSystem('timing.controllog', e))
     on('timing.car', (car) => {
       for (const c of Array.isArray(car) ? car : [car]) {

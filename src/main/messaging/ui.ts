@@ -30,7 +30,10 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     recent.push(entry)
     if (recent.length > RECENT_DIRECTS) recent.shift()
     if (r.status === 'delivered' || r.status === 'queued') {
-      ctx.events.emit('messaging.direct', { from: dm.from.user, to: dm.targetUser, text: typeof text === 'string' ? text : dm.binary ? `(${dm.binary.length} bytes)` : JSON.stringify(dm.payload), messageId: dm.messageId, sentAt: dm.sentAt, status: r.status })
+      const body = typeof text === 'string' ? text : dm.binary ? `(${dm.binary.length} bytes)` : JSON.stringify(dm.payload)
+      ctx.events.emit('messaging.direct', { from: dm.from.user, to: dm.targetUser, text: body, messageId: dm.messageId, sentAt: dm.sentAt, status: r.status })
+      // The desktop shell turns this into a native notification (mutable per kind there).
+      ctx.events.emit('notify', { kind: 'dm', title: `Message for ${dm.targetUser} from ${dm.from.user ?? 'Pitwall'}`, body: body.slice(0, 200) })
     }
   })
 

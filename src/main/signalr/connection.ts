@@ -90,8 +90,8 @@ export class Connection implements HubConnectionInfo {
   #recvLatest = 0
   #ackTimer: NodeJS.Timeout | undefined
   // Invocations.
-  #running = new Map<string, AbortController>()
-  #anonymousRunning = new Set<AbortController>()
+  #running = new Map<string, LazyAbort>()
+  #anonymousRunning = new Set<LazyAbort>()
   #active = 0
   #queue: Array<() => Promise<void>> = []
   #clientStreams = new Map<string, ClientStream>()
@@ -449,10 +449,17 @@ export class Connection implements HubConnectionInfo {
       }
       bound.push(r.data)
     }
-    const ac = new AbortController()
+    const ac = new LazyAbort()
     if (id !== undefined) this.#running.set(id, ac)
     else this.#anonymousRunning.add(ac)
-    const call: CallContext = { connection: this, hub: this.#host.context, invocationId: id, signal: ac.signal }
+    const call: CallContext = {
+      connection: this,
+      hub: this.#host.context,
+      invocationId: id,
+      get signal() {
+        return ac.signal
+      },
+    }
     const done = () => {
       if (id !== undefined) this.#running.delete(id)
       else this.#anonymousRunning.delete(ac)
@@ -500,7 +507,7 @@ export class Connection implements HubConnectionInfo {
     }
   }
 
-  async #runStream(target: string, id: string, method: HubMethod, call: CallContext, args: unknown[], ac: AbortController): Promise<void> {
+  async #runStream(target: string, id: string, method: HubMethod, call: CallContext, args: unknown[], ac: LazyAbort): Promise<void> {
     let iterator: AsyncIterator<unknown> | undefined
     const aborted = new Promise<'aborted'>((resolve) => ac.signal.addEventListener('abort', () => resolve('aborted'), { once: true }))
     try {
@@ -638,6 +645,23 @@ export class Connection implements HubConnectionInfo {
   }
 }
 
+
+/** An AbortController made only when someone reads the signal: most calls never do, and creating one per call costs. */
+class LazyAbort {
+  #ac: AbortController | undefined
+  #aborted = false
+  get signal(): AbortSignal {
+    if (!this.#ac) {
+      this.#ac = new AbortController()
+      if (this.#aborted) this.#ac.abort()
+    }
+    return this.#ac.signal
+  }
+  abort(): void {
+    this.#aborted = true
+    this.#ac?.abort()
+  }
+}
 
 function isStreamParam(a: unknown): a is StreamParam {
   return typeof a === 'object' && a !== null && (a as StreamParam).kind === 'stream'

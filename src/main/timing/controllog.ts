@@ -32,6 +32,7 @@ export class ControlLog {
   #file: ControlLogEntry[] = []
   #manual: ControlLogEntry[] = []
   #announcements: ControlLogEntry[] = []
+  #remote: ControlLogEntry[] = []
   #entries: ControlLogEntry[] = []
   #nextOrder = 1
   #watched: string | null = null
@@ -72,6 +73,12 @@ export class ControlLog {
     }
     if (this.#announcements.length > MAX_ENTRIES) this.#announcements.splice(0, this.#announcements.length - MAX_ENTRIES)
     if (changed) this.#merge()
+  }
+
+  /** The log of a followed RedMist hub (replaces the previous one). */
+  setRemote(entries: ControlLogEntry[]): void {
+    this.#remote = entries.slice(-MAX_ENTRIES)
+    this.#merge()
   }
 
   penalties(): Map<string, Penalty> {
@@ -123,7 +130,7 @@ export class ControlLog {
   }
 
   #merge(): void {
-    const all = [...this.#file, ...this.#manual, ...this.#announcements]
+    const all = [...this.#file, ...this.#manual, ...this.#announcements, ...this.#remote]
     all.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.orderId - b.orderId))
     this.#entries = all.slice(-MAX_ENTRIES)
     this.#onChange(this.#entries)

@@ -108,6 +108,7 @@ export class TimingEngine implements Engine {
     await old?.stop()
     if (gen !== this.#generation) return this.source
     this.recorder.close()
+    this.controlLog.setRemote([])
     const eventId = parsed.kind === 'redmist' ? parsed.eventId : this.#ctx.config.timing.eventId
     this.store.clear(eventId, this.#ctx.config.timing.eventName)
     if (parsed.kind === 'none') {
@@ -147,6 +148,7 @@ export class TimingEngine implements Engine {
         this.#ctx.events.emit('engine.state', this.name, this.status())
       },
       raw: (lines, atMs) => live() && this.recorder.lines(lines, atMs),
+      controlLog: (entries) => live() && this.controlLog.setRemote(entries),
     }
   }
 

@@ -5,6 +5,7 @@ import { LoginPage } from './LoginPage.tsx'
 import { navigate, useRoute } from './route.ts'
 import { forgetToken, logout, probeToken, savedToken, uiSocketUrl } from './session.ts'
 import { ShellContext, type ShellApi, useShell } from './shell.ts'
+import { useDesktop } from './stores/desktop.ts'
 import { useSession } from './stores/session.ts'
 import { useStatus } from './stores/status.ts'
 import { useTheme } from './stores/theme.ts'
@@ -22,6 +23,7 @@ export function App() {
 function DesktopApp() {
   const transport = useMemo(() => new IpcTransport(window.pitwall!), [])
   useEffect(() => window.pitwall!.onNavigate((hash) => (location.hash = hash)), [])
+  useEffect(() => transport.subscribe('desktop', {}, useDesktop.getState().set), [transport])
   const shell: ShellApi = { kind: 'ipc', login: () => undefined, logout: () => undefined }
   return (
     <ShellContext.Provider value={shell}>
@@ -151,6 +153,7 @@ function Shell() {
           ))}
       </header>
       <FirstRunBanner />
+      <UpdateBanner />
       {connection !== 'open' && (
         <p className="banner warn">
           {connection === 'connecting' ? 'Not connected to the Pitwall server; retrying…' : 'Not connected to the Pitwall server.'} Pages show their last known data.
@@ -170,6 +173,22 @@ function FirstRunBanner() {
   return (
     <p className="banner notice">
       First run: an admin password was generated. <a href="#/settings">See it once in Settings</a> and write it down.
+    </p>
+  )
+}
+
+/** Desktop only: a downloading or ready update, with the restart button. */
+function UpdateBanner() {
+  const update = useDesktop((s) => s.info?.update)
+  const transport = useTransport()
+  if (update?.state === 'downloading') return <p className="banner">Downloading Pitwall {update.version}… {update.percent}%</p>
+  if (update?.state !== 'downloaded') return null
+  return (
+    <p className="banner notice">
+      Pitwall {update.version} is ready.{' '}
+      <button type="button" onClick={() => void transport.call('desktop.update.install', {}).catch(() => undefined)}>
+        Restart to update
+      </button>
     </p>
   )
 }

@@ -2,15 +2,9 @@ import { useSyncExternalStore } from 'react'
 
 // Hash routing: `#/timing`, `#/timing?car=12` (deep links from the desktop shell use the same form).
 
-export interface Route {
-  page: string
-  query: URLSearchParams
-}
+import { parseHash, type Route } from './route-parse.ts'
 
-export function parseHash(hash: string): Route {
-  const [path = '', qs = ''] = hash.replace(/^#\/?/, '').split('?', 2)
-  return { page: path.split('/')[0] ?? '', query: new URLSearchParams(qs) }
-}
+export { parseHash, type Route } from './route-parse.ts'
 
 const subscribe = (cb: () => void) => {
   addEventListener('hashchange', cb)

@@ -13,10 +13,10 @@ export interface TestCore {
   stop(): Promise<void>
 }
 
-export async function startCore(timing: Record<string, unknown>, opts: { port?: number; dir?: string } = {}): Promise<TestCore> {
+export async function startCore(timing: Record<string, unknown>, opts: { port?: number; dir?: string; config?: Record<string, unknown> } = {}): Promise<TestCore> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pw-timing-'))
   const core = await createCore(
-    parseConfig({ port: opts.port ?? 0, host: '127.0.0.1', dataDir: dir, logToConsole: false, logLevel: 'warn', adminPassword: 'test-admin-pw', timing, device: { source: 'sim' } }),
+    parseConfig({ port: opts.port ?? 0, host: '127.0.0.1', dataDir: dir, logToConsole: false, logLevel: 'warn', adminPassword: 'test-admin-pw', timing, device: { source: 'sim' }, ...opts.config }),
     { storeDir: ':memory:' },
   )
   const t = core.engines.find((e) => e.name === 'timing') as TimingEngine

@@ -90,25 +90,9 @@ export class RedMistClient {
       .configureLogging(LogLevel.None)
       .build()
     this.#conn = conn
-    conn.on('ReceiveSessionPatch', (p: unknown) => this.#guard('ReceiveSessionPatch', p, () => {
-      const r = sessionPatchFrom(p)
-      if (r) this.#h.session(r.patch)
-    }))
-    conn.on('ReceiveCarPatches', (arr: unknown) => this.#guard('ReceiveCarPatches', arr, () => {
-      if (!Array.isArray(arr)) return
-      const ps = arr.slice(0, 1000).map(carPatchFrom).filter((x): x is CarPositionPatch => x !== null)
-      if (ps.length) this.#h.cars(ps)
-    }))
-    conn.on('ReceiveReset', () => this.#guard('ReceiveReset', null, () => {
-      this.#h.reset()
-      void this.resync()
-    }))
-    conn.on('ReceiveControlLog', (l: unknown) => this.#guard('ReceiveControlLog', l, () => {
-      const entries = Array.isArray(l) ? l[1] : (l as { entries?: unknown })?.entries
-      const cn = Array.isArray(l) ? l[0] : (l as { cn?: unknown })?.cn
-      if (cn === '' && Array.isArray(entries)) this.#h.controlLog(entries.slice(0, 2000).map(controlLogEntryFrom).filter((e): e is ControlLogEntry => e !== null))
-    }))
-    conn.on('ReceiveMessage', (m: unknown) => this.#guard('ReceiveMessage', m, () => this.#v1(m)))
+    for (const target of ['ReceiveSessionPatch', 'ReceiveCarPatches', 'ReceiveReset', 'ReceiveControlLog', 'ReceiveMessage']) {
+      conn.on(target, (arg: unknown) => this.handle(target, arg))
+    }
     conn.onreconnecting((err) => this.#h.state('connecting', `reconnecting: ${err?.message ?? 'connection lost'}`))
     conn.onreconnected(() => void this.#subscribe())
     conn.onclose(() => {
@@ -182,11 +166,8 @@ export class RedMistClient {
       if (res.status === 429) return
       if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`)
       const body = mp ? decode(new Uint8Array(await res.arrayBuffer())) : await res.json()
-      this.#h.raw('full', body)
-      const r = sessionPatchFrom(body)
-      if (!r) throw new Error('full state is not an object')
       this.resyncs++
-      this.#h.full({ ...(r.patch as SessionState), eventId: this.#o.eventId, carPositions: r.cars ?? [] })
+      this.handle('full', body)
     } catch (err) {
       this.#h.warn(`resync failed: ${(err as Error).message}`)
     } finally {
@@ -206,6 +187,47 @@ export class RedMistClient {
     return j.access_token
   }
 
+  /**
+   * Applies one message as received from the hub (or as recorded: `full` is a REST state). Malformed
+   * messages are dropped with a warning.
+   */
+  handle(kind: string, data: unknown): void {
+    this.#guard(kind, data, () => {
+      switch (kind) {
+        case 'ReceiveSessionPatch': {
+          const r = sessionPatchFrom(data)
+          if (r) this.#h.session(r.patch)
+          return
+        }
+        case 'ReceiveCarPatches': {
+          if (!Array.isArray(data)) throw new Error('not an array')
+          const ps = data.slice(0, 1000).map(carPatchFrom).filter((x): x is CarPositionPatch => x !== null)
+          if (ps.length) this.#h.cars(ps)
+          return
+        }
+        case 'ReceiveReset':
+          this.#h.reset()
+          void this.resync()
+          return
+        case 'ReceiveControlLog': {
+          const entries = Array.isArray(data) ? data[1] : (data as { entries?: unknown })?.entries
+          const cn = Array.isArray(data) ? data[0] : (data as { cn?: unknown })?.cn
+          if (cn === '' && Array.isArray(entries)) this.#h.controlLog(entries.slice(0, 2000).map(controlLogEntryFrom).filter((e): e is ControlLogEntry => e !== null))
+          return
+        }
+        case 'ReceiveMessage':
+          this.legacy(data)
+          return
+        case 'full': {
+          const r = sessionPatchFrom(data)
+          if (!r) throw new Error('full state is not an object')
+          this.#h.full({ ...(r.patch as SessionState), eventId: this.#o.eventId, carPositions: r.cars ?? [] })
+          return
+        }
+      }
+    })
+  }
+
   #guard(kind: string, data: unknown, fn: () => void): void {
     this.messages++
     this.#h.raw(kind, data)
@@ -217,7 +239,7 @@ export class RedMistClient {
   }
 
   /** Legacy V1: gzip+base64 (`H4sI…`) or JSON; full or partial Payload; `{r:true}` reset; the spec's `t:'patch'` form. */
-  #v1(m: unknown): void {
+  legacy(m: unknown): void {
     if (typeof m !== 'string' || m.length > 16 * 1024 * 1024) throw new Error('not a string')
     const text = m.startsWith('H4sI') ? gunzipSync(Buffer.from(m, 'base64'), { maxOutputLength: 64 * 1024 * 1024 }).toString('utf8') : m
     const msg = JSON.parse(text) as Record<string, unknown>

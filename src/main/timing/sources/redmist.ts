@@ -36,7 +36,7 @@ export class RedMistSource implements TimingSource {
       session: (p) => feed.session(p),
       cars: (ps) => feed.cars(ps),
       reset: () => feed.reset(),
-      controlLog: () => undefined,
+      controlLog: (entries) => feed.controlLog?.(entries),
       state: (state, detail) => {
         this.#state = state
         this.#detail = detail

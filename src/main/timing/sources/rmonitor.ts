@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import type { TimingSourceInfo } from '../../../shared/timing.ts'
 import { RMonitorClient } from '../rmonitor/client.ts'
+import { RedMistClient } from '../redmist/client.ts'
 import { RaceGenerator } from '../rmonitor/generator.ts'
 import { RMonitorIngest } from '../rmonitor/ingest.ts'
 import { CapturePlayer } from '../rmonitor/replay.ts'
@@ -146,8 +147,9 @@ export class ReplaySource extends RMonitorBased {
       const st = await stat(this.#file)
       if (!st.isFile()) throw new Error('not a file')
       if (st.size > MAX_REPLAY_BYTES) throw new Error(`larger than ${MAX_REPLAY_BYTES} bytes`)
-      const text = await readFile(this.#file, 'latin1')
+      const text = await readFile(this.#file, this.#file.endsWith('.jsonl') ? 'utf8' : 'latin1')
       if (this.#stopped) return
+      if (this.#file.endsWith('.jsonl')) return this.#playJsonl(text)
       let virtual = Date.now()
       this.#player = new CapturePlayer(text, {
         speed: this.#speed,
@@ -168,8 +170,65 @@ export class ReplaySource extends RMonitorBased {
     }
   }
 
+  /** A RedMist recording ({t, kind, data} per line): the messages go through the RedMist client's decoding. */
+  #playJsonl(text: string): void {
+    const feed = this.feed
+    const client = new RedMistClient({ url: 'http://replay.invalid/', eventId: this.ingest.builder.session.eventId, protocol: 'json', resyncMs: 60_000 }, {
+      full: (s) => feed.replace(s),
+      session: (p) => feed.session(p),
+      cars: (ps) => feed.cars(ps),
+      reset: () => feed.reset(),
+      controlLog: (e) => feed.controlLog?.(e),
+      state: () => undefined,
+      raw: () => undefined,
+      warn: (m) => this.ingest.broken('', m),
+    })
+    const items: Array<{ t: number; kind: string; data: unknown }> = []
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue
+      try {
+        const m = JSON.parse(line) as { t?: unknown; kind?: unknown; data?: unknown }
+        if (typeof m.t === 'number' && typeof m.kind === 'string') items.push({ t: m.t, kind: m.kind, data: m.data })
+        else this.ingest.broken(line, 'not a {t, kind, data} record')
+      } catch {
+        this.ingest.broken(line, 'not JSON')
+      }
+    }
+    let i = 0
+    const step = () => {
+      if (this.#stopped) return
+      const until = performance.now() + 20
+      do {
+        const m = items[i++]!
+        this.ingest.stats.received++
+        client.handle(m.kind, m.data)
+        if (i >= items.length) {
+          this.setState('finished', `${this.#file}: ${items.length} messages`)
+          this.#resolveDone()
+          return
+        }
+        if (this.#speed !== 'max') {
+          const gap = Math.min(60_000, Math.max(0, items[i]!.t - m.t)) / this.#speed
+          if (gap > 0) {
+            this.#jsonTimer = setTimeout(step, gap)
+            return
+          }
+        }
+      } while (performance.now() < until)
+      this.#jsonTimer = setTimeout(step, 0)
+    }
+    this.setState('live', this.#file)
+    if (items.length === 0) {
+      this.setState('finished', `${this.#file}: empty`)
+      this.#resolveDone()
+    } else step()
+  }
+
+  #jsonTimer: NodeJS.Timeout | null = null
+
   async stop(): Promise<void> {
     this.#stopped = true
+    if (this.#jsonTimer) clearTimeout(this.#jsonTimer)
     this.#player?.stop()
     this.setState('stopped')
     this.#resolveDone()

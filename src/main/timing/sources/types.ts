@@ -1,4 +1,4 @@
-import type { CarPositionPatch, SessionState, SessionStatePatch, TimingSourceInfo } from '../../../shared/timing.ts'
+import type { CarPositionPatch, ControlLogEntry, SessionState, SessionStatePatch, TimingSourceInfo } from '../../../shared/timing.ts'
 import type { BatchResult } from '../state/builder.ts'
 
 /** Where a source delivers: the timing engine applies it to the one store. */
@@ -12,6 +12,8 @@ export interface TimingFeed {
   reset(): void
   /** The source's state changed (connecting, live, error…). */
   state(info: TimingSourceInfo): void
+  /** The whole control log as a followed RedMist hub has it. */
+  controlLog?(entries: ControlLogEntry[]): void
   /** Raw RMonitor lines as received, for the recorder. */
   raw?(lines: readonly string[], atMs: number): void
 }

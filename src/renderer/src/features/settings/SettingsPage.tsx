@@ -4,6 +4,7 @@ import { useConnectionState, useTransport } from '../../transport/context.tsx'
 import { useSession } from '../../stores/session.ts'
 import { useTheme } from '../../stores/theme.ts'
 import { useShell } from '../../shell.ts'
+import { DesktopCard } from './DesktopCard.tsx'
 
 const ROLES = ['admin', 'operator', 'viewer'] as const
 
@@ -16,6 +17,7 @@ export function SettingsPage() {
       <FirstRunPassword />
       <Account />
       <Appearance />
+      <DesktopCard />
       <Users />
     </section>
   )
