@@ -14,6 +14,7 @@ import { Backplane, shareUsers } from '../scale/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { createCameraEngine } from '../camera/index.ts'
+import { createRpcEngine, rpcMessagingPort } from '../rpc/index.ts'
 import { TimingEngine } from '../timing/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
@@ -132,11 +133,15 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 
 /** Every engine, in start order (stopped in reverse). */
 function createEngines(ctx: CoreContext): Engine[] {
+  const camera = createCameraEngine(ctx)
+  const timing = new TimingEngine(ctx)
+  const messaging = new MessagingEngine(ctx)
   return [
     new DiagHubEngine(ctx),
-    createCameraEngine(ctx),
-    new TimingEngine(ctx),
-    new MessagingEngine(ctx),
+    camera,
+    timing,
+    messaging,
+    createRpcEngine(ctx, { camera: () => camera.model, timing: () => timing.store, messaging: () => rpcMessagingPort(messaging) }),
   ]
 }
 
