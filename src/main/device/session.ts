@@ -24,6 +24,8 @@ export interface DeviceInfo {
   firmware: string
   /** One line for the link status, e.g. "PCP 1, firmware 1.0.0, pitwall-pcp". */
   summary: string
+  /** The full state read during the handshake (every supported key). */
+  state: CameraChanges
 }
 
 export interface SessionEvents {

@@ -82,11 +82,11 @@ export class PcpSession extends EventEmitter<SessionEvents> implements DeviceSes
       if (k) caps.add(k.key)
     }
     this.capabilities = caps
-    await this.readAll(signal)
+    const state = await this.readAll(signal)
     this.#ready = true
     const model = info.MODEL ?? 'unknown'
     const firmware = info.FW ?? '?'
-    return { protocol: 'pcp', model, firmware, summary: `PCP ${info.PCP}, ${model}, firmware ${firmware}` }
+    return { protocol: 'pcp', model, firmware, summary: `PCP ${info.PCP}, ${model}, firmware ${firmware}`, state }
   }
 
   async readAll(signal?: AbortSignal): Promise<CameraChanges> {

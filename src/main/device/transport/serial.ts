@@ -66,6 +66,11 @@ export class SerialTransport extends BaseTransport {
     return new SerialTransport(port, `${opts.path}@${opts.baudRate}`)
   }
 
+  /** The binding's port object (tests reach the @serialport/binding-mock port through it). */
+  get bindingPort(): unknown {
+    return this.#port.port
+  }
+
   protected writeBytes(bytes: Uint8Array): void {
     this.#port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   }

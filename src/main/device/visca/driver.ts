@@ -88,10 +88,10 @@ export class ViscaSession extends EventEmitter<SessionEvents> implements DeviceS
     const vendor = v.length >= 7 ? toHex(v.slice(0, 2)).replace(' ', '') : '?'
     const model = v.length >= 7 ? toHex(v.slice(2, 4)).replace(' ', '') : '?'
     const rom = v.length >= 7 ? toHex(v.slice(4, 6)).replace(' ', '') : '?'
-    await this.readAll(signal)
+    const state = await this.readAll(signal)
     this.#ready = true
     const vendorName = vendor === '0001' ? 'Sony' : vendor === '0020' ? 'Sony FCB' : `vendor ${vendor}`
-    return { protocol: 'visca', model: `${vendorName} model ${model}`, firmware: rom, summary: `VISCA camera ${this.#address}, ${vendorName} model ${model}, ROM ${rom}` }
+    return { protocol: 'visca', model: `${vendorName} model ${model}`, firmware: rom, summary: `VISCA camera ${this.#address}, ${vendorName} model ${model}, ROM ${rom}`, state }
   }
 
   async readAll(signal?: AbortSignal): Promise<CameraChanges> {
