@@ -66,6 +66,10 @@ export class Auth {
     store.migrate('auth', [
       `CREATE TABLE users (username TEXT PRIMARY KEY COLLATE NOCASE, role TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL);
        CREATE TABLE sessions (sid TEXT PRIMARY KEY, username TEXT NOT NULL, last_seen INTEGER NOT NULL);`,
+      // Logged-out sessions are kept (ended = 1) until their tokens could no longer be valid anyway;
+      // token_version is signed into each token; bumping it (password or role change) ends every older token.
+      `ALTER TABLE sessions ADD COLUMN ended INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;`,
     ])
     let secret = opts.secret
     if (!secret) {
@@ -77,10 +81,10 @@ export class Auth {
     }
     this.#key = new TextEncoder().encode(secret)
     const now = Date.now()
-    for (const row of store.prepare('SELECT sid, username, last_seen FROM sessions').all() as { sid: string; username: string; last_seen: number }[]) {
+    for (const row of store.prepare('SELECT sid, username, last_seen FROM sessions WHERE ended = 0').all() as { sid: string; username: string; last_seen: number }[]) {
       if (now - row.last_seen < this.#idleMs) this.#sessions.set(row.sid, { username: row.username, lastSeen: row.last_seen, persistedAt: row.last_seen })
     }
-    store.prepare('DELETE FROM sessions WHERE last_seen < ?').run(now - this.#idleMs)
+    store.prepare('DELETE FROM sessions WHERE last_seen < ?').run(now - Math.max(this.#idleMs, MAX_TOKEN_LIFETIME_S * 1000))
   }
 
   /**
@@ -130,7 +134,8 @@ export class Auth {
     const now = Date.now()
     this.#sessions.set(sid, { username, lastSeen: now, persistedAt: now })
     this.#store.prepare('INSERT INTO sessions(sid, username, last_seen) VALUES (?, ?, ?)').run(sid, username, now)
-    const token = await new SignJWT({ role, sid })
+    const { token_version: ver } = this.#store.prepare('SELECT token_version FROM users WHERE username = ?').get(username) as { token_version: number }
+    const token = await new SignJWT({ role, sid, ver })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(username)
       .setIssuer('pitwall')
@@ -151,13 +156,15 @@ export class Auth {
     }
     const sid = typeof payload.sid === 'string' ? payload.sid : ''
     const username = payload.sub ?? ''
-    const user = this.#store.prepare('SELECT role FROM users WHERE username = ?').get(username) as { role: Role } | undefined
+    const user = this.#store.prepare('SELECT role, token_version FROM users WHERE username = ?').get(username) as { role: Role; token_version: number } | undefined
     if (!user) throw new AuthError('invalid_token', 'Invalid token')
+    if (payload.ver !== user.token_version) throw new AuthError('expired_token', 'Session ended: the password or role changed')
     const now = Date.now()
     let session = this.#sessions.get(sid)
     if (!session) {
       // Issued by another instance on the same backplane (shared secret), or before a restart.
-      const row = this.#store.prepare('SELECT last_seen FROM sessions WHERE sid = ?').get(sid) as { last_seen: number } | undefined
+      const row = this.#store.prepare('SELECT last_seen, ended FROM sessions WHERE sid = ?').get(sid) as { last_seen: number; ended: number } | undefined
+      if (row?.ended) throw new AuthError('expired_token', 'Session ended (logged out)')
       if (row && now - row.last_seen >= this.#idleMs) throw new AuthError('expired_token', 'Session expired')
       if (!row && (payload.iat ?? 0) * 1000 < now - this.#idleMs) throw new AuthError('expired_token', 'Session expired')
       session = { username, lastSeen: now, persistedAt: 0 }
@@ -200,8 +207,11 @@ export class Auth {
   }
 
   #endSession(sid: string): void {
+    const s = this.#sessions.get(sid)
     this.#sessions.delete(sid)
-    this.#store.prepare('DELETE FROM sessions WHERE sid = ?').run(sid)
+    this.#store
+      .prepare('INSERT INTO sessions(sid, username, last_seen, ended) VALUES (?, ?, ?, 1) ON CONFLICT(sid) DO UPDATE SET ended = 1')
+      .run(sid, s?.username ?? '', Date.now())
   }
 
   listUsers(): UserRecord[] {
@@ -242,7 +252,8 @@ export class Auth {
 
   #endUserSessions(username: string): void {
     for (const [sid, s] of this.#sessions) if (s.username.toLowerCase() === username.toLowerCase()) this.#sessions.delete(sid)
-    this.#store.prepare('DELETE FROM sessions WHERE username = ?').run(username)
+    this.#store.prepare('UPDATE sessions SET ended = 1 WHERE username = ?').run(username)
+    this.#store.prepare('UPDATE users SET token_version = token_version + 1 WHERE username = ?').run(username)
   }
 
   #throttledFor(key: string): number {

@@ -39,6 +39,10 @@ export const configSchema = z
         rateLimit: z.number().int().min(1).max(10_000).default(100),
         /** How long the controller may take to confirm a write. */
         commandTimeoutMs: z.number().int().min(50).max(60_000).default(2000),
+        /** A v1 client whose unsent output passes this many bytes is disconnected (it stopped reading). */
+        maxBufferedBytes: z.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
+        /** When > 0, the simulated controller changes an image value by itself this often (ms); a demo of device-originated changes. */
+        simDriftMs: z.number().int().min(0).max(3_600_000).default(0),
       })
       .prefault({}),
 

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events'
+import type { CameraChanges, LinkStatus } from '../../shared/camera-keys.ts'
 import type { EngineStatus } from '../../shared/ui-api/index.ts'
 import type { Auth } from '../auth/index.ts'
 import type { Config } from '../config/index.ts'
@@ -24,6 +25,10 @@ export interface Engine {
 export interface CoreEventMap {
   /** An engine's state changed; the status topic and the tray follow this. */
   'engine.state': [name: string, status: EngineStatus]
+  /** Confirmed camera changes (only keys whose value changed), from the device or an accepted write. */
+  'camera.change': [changes: CameraChanges]
+  /** The camera controller link went up or down. */
+  'device.link': [status: LinkStatus]
 }
 
 export type CoreEvents = EventEmitter<CoreEventMap>

@@ -9,6 +9,7 @@ import { LanServer } from '../lan/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
+import { createCameraEngine } from '../camera/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
 
@@ -111,8 +112,8 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 }
 
 /** Every engine, in start order (stopped in reverse). */
-function createEngines(_ctx: CoreContext): Engine[] {
-  return []
+function createEngines(ctx: CoreContext): Engine[] {
+  return [createCameraEngine(ctx)]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {

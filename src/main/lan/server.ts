@@ -188,6 +188,16 @@ export class LanServer {
       if (code >= 500) this.#log.error({ err }, 'HTTP handler failed')
       reply.code(code).send({ error: code >= 500 ? 'Internal error' : err.message })
     })
+    // JSON bodies: an empty body is "no body" (DELETE with a JSON content type), bad JSON is a precise 400.
+    app.removeContentTypeParser('application/json')
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+      if (body === '') return done(null, undefined)
+      try {
+        done(null, JSON.parse(body as string))
+      } catch {
+        done(Object.assign(new Error('Invalid JSON body'), { statusCode: 400 }), undefined)
+      }
+    })
     app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `No route ${req.method} ${req.url.split('?')[0]}` }))
 
     app.get('/healthz', async (_req, reply) => (this.#healthy() ? { status: 'ok' } : reply.code(503).send({ status: 'degraded' })))

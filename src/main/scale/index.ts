@@ -1,0 +1,1 @@
+export { Backplane, BackplaneError, type BackplaneState, type InstanceInfo } from './backplane.ts'
