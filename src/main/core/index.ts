@@ -10,6 +10,7 @@ import { createLogging, type LogSetup } from '../log/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { createCameraEngine } from '../camera/index.ts'
+import { createDeviceEngine } from '../device/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
 
@@ -113,7 +114,8 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 
 /** Every engine, in start order (stopped in reverse). */
 function createEngines(ctx: CoreContext): Engine[] {
-  return [createCameraEngine(ctx)]
+  const device = createDeviceEngine(ctx)
+  return [device, createCameraEngine(ctx, () => device.controller)]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { CAMERA_KEY_NAMES, type CameraChanges, type CameraKey } from '../../shared/camera-keys.ts'
 import type { ApplyResults, CameraController, CameraControllerEvents, ExtraControl, LinkStatus } from '../camera/controller.ts'
+import type { DeviceStatus } from '../../shared/ui-api/camera.ts'
 import type { Logger } from '../log/index.ts'
 import { PcpEmulator } from './emulators/pcp-emulator.ts'
 import { UsbHotplug } from './hotplug.ts'
@@ -44,18 +45,7 @@ export interface DeviceControllerOptions {
   trafficSize?: number
 }
 
-export interface DeviceStatusInfo {
-  source: string
-  protocol: Protocol | null
-  port: string | null
-  link: LinkStatus
-  device: { model: string; firmware: string } | null
-  reconnects: number
-  lastError: string | null
-  hotplug: boolean
-  /** The in-process emulator, when the source is sim. */
-  sim: { attached: boolean; fault: string } | null
-}
+export type DeviceStatusInfo = DeviceStatus
 
 /** Events beyond the CameraController's (kept apart so the controller's event map stays the interface's). */
 export interface DeviceSideEvents {
@@ -80,7 +70,6 @@ const VISCA_CAPS: ReadonlySet<CameraKey> = new Set(VISCA_KEYS.map((k) => k.key))
  * One object for the life of the app: the source can be switched at runtime.
  */
 export class DeviceController extends EventEmitter<CameraControllerEvents> implements CameraController {
-  readonly reportsState = true
   readonly traffic: TrafficLog
   /** Status changes for the Device page and /api/status. */
   readonly side = new EventEmitter<DeviceSideEvents>()
@@ -128,6 +117,14 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
 
   get link(): LinkStatus {
     return this.#link
+  }
+
+  /**
+   * Hardware keeps its settings (the model reads them back); the simulator starts from factory
+   * values each run, so the model restores the stored settings to it instead.
+   */
+  get reportsState(): boolean {
+    return this.#source.kind !== 'sim'
   }
 
   get capabilities(): ReadonlySet<CameraKey> {
@@ -378,9 +375,8 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     })
     o.session.on('change', (c) => this.emit('change', c))
     this.#lastError = null
+    // The model answers 'connected' with readAll(): the device is the truth after a (re)connect.
     this.#setLink({ state: 'connected', detail: `${o.info.summary} on ${o.port}` })
-    // Resync: the device is the truth after a (re)connect.
-    if (Object.keys(o.info.state).length) this.emit('change', o.info.state)
     return lost
   }
 

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { CameraChanges, CameraKey } from '../../shared/camera-keys.ts'
+import type { DeviceTrafficEntry } from '../../shared/ui-api/camera.ts'
 import type { ApplyResults, ExtraControl } from '../camera/controller.ts'
 
 // What a protocol driver (PCP, VISCA) offers for one open line. The DeviceController owns the
@@ -8,15 +9,8 @@ import type { ApplyResults, ExtraControl } from '../camera/controller.ts'
 
 export type Protocol = 'pcp' | 'visca'
 
-export interface TrafficEntry {
-  /** ms since epoch */
-  t: number
-  dir: 'tx' | 'rx' | 'error' | 'note'
-  /** The frame as sent/received (PCP text, VISCA hex). */
-  raw: string
-  /** What it means, in words and v1 key names. */
-  text: string
-}
+/** One line of the device traffic log (the frame as on the wire, and what it means). */
+export type TrafficEntry = DeviceTrafficEntry
 
 export interface DeviceInfo {
   protocol: Protocol

@@ -90,13 +90,13 @@ describe('PCP session against the emulator', () => {
   })
 
   it('ignores a late answer for an older seq and matches the right one', async () => {
-    const { session, emu, traffic } = await setup({ answerTimeoutMs: 40 })
+    const { session, emu, traffic } = await setup({ answerTimeoutMs: 30 })
     await session.handshake()
-    emu.fault = { kind: 'slow', delayMs: 100 }
+    emu.fault = { kind: 'slow', delayMs: 250 }
     const first = await session.apply({ brightness: 11 })
     expect(first.brightness).toMatchObject({ ok: false })
     emu.fault = { kind: 'none' }
-    await new Promise((r) => setTimeout(r, 150))
+    await new Promise((r) => setTimeout(r, 350))
     const second = await session.apply({ brightness: 12 })
     expect(second.brightness).toEqual({ ok: true, value: 12 })
     expect(traffic.some((e) => /stale|nothing in flight/.test(e.text))).toBe(true)
