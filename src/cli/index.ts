@@ -1,10 +1,12 @@
 import { VERSION } from '../main/core/index.ts'
+import { emulate } from './commands/emulate.ts'
 import { serve } from './commands/serve.ts'
 import { CliError, type Command } from './command.ts'
 
 /** Every `pitwall` sub-command. */
 const commands: Record<string, Command> = {
   serve,
+  emulate,
 }
 
 const USAGE = `pitwall ${VERSION}
