@@ -1,3 +1,9 @@
 import { app } from 'electron'
+import { runDesktop } from './desktop/app.ts'
 
-app.whenReady().then(() => undefined)
+// Electron entry point (bundled to out/main/index.js). Everything real is in the core; see desktop/app.ts.
+
+runDesktop().catch((err: unknown) => {
+  console.error('Pitwall desktop failed to start:', err)
+  app.exit(1)
+})

@@ -39,6 +39,14 @@ export interface UserRecord {
   createdAt: number
 }
 
+/** A user as stored, hash included: what instances on one backplane exchange to share users. */
+export interface StoredUser extends UserRecord {
+  hash: string
+  tokenVersion: number
+}
+
+export type UserChange = { kind: 'upsert'; user: StoredUser } | { kind: 'delete'; username: string }
+
 const THROTTLE_WINDOW_MS = 15 * 60_000
 const THROTTLE_MAX = 5
 /** A token is never valid longer than this, however often it is used. */
@@ -58,6 +66,8 @@ export class Auth {
   #sessions = new Map<string, { username: string; lastSeen: number; persistedAt: number }>()
   #failures = new Map<string, number[]>()
   #firstRunPassword: string | undefined
+  /** Told about every local user change (the backplane shares them with other instances). */
+  onUserChange: ((change: UserChange) => void) | undefined
 
   constructor(store: Store, opts: { idleMinutes: number; secret?: string; log: Logger }) {
     this.#store = store
@@ -234,6 +244,7 @@ export class Auth {
       .prepare('INSERT INTO users(username, role, hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET role = excluded.role, hash = excluded.hash')
       .run(u.username, u.role, hash, now)
     if (exists) this.#endUserSessions(u.username) // a password or role change ends the user's sessions
+    this.onUserChange?.({ kind: 'upsert', user: this.storedUser(u.username)! })
     return { username: u.username, role: u.role, createdAt: now }
   }
 
@@ -243,6 +254,38 @@ export class Auth {
     this.#assertNotLastAdmin(username)
     this.#store.prepare('DELETE FROM users WHERE username = ?').run(username)
     this.#endUserSessions(username)
+    this.onUserChange?.({ kind: 'delete', username })
+  }
+
+  storedUser(username: string): StoredUser | undefined {
+    const r = this.#store.prepare('SELECT username, role, hash, created_at, token_version FROM users WHERE username = ?').get(username) as
+      | { username: string; role: Role; hash: string; created_at: number; token_version: number }
+      | undefined
+    return r && { username: r.username, role: r.role, hash: r.hash, createdAt: r.created_at, tokenVersion: r.token_version }
+  }
+
+  storedUsers(): StoredUser[] {
+    return this.listUsers().map((u) => this.storedUser(u.username)!)
+  }
+
+  /** Applies a change made on another instance (no onUserChange echo). */
+  applyRemoteChange(change: UserChange): void {
+    if (change.kind === 'delete') {
+      this.#store.prepare('DELETE FROM users WHERE username = ?').run(change.username)
+      for (const [sid, s] of this.#sessions) if (s.username.toLowerCase() === change.username.toLowerCase()) this.#sessions.delete(sid)
+      return
+    }
+    const u = change.user
+    if (!ROLES.includes(u.role) || !u.hash.startsWith('scrypt$')) return
+    const before = this.storedUser(u.username)
+    this.#store
+      .prepare(
+        'INSERT INTO users(username, role, hash, created_at, token_version) VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET role = excluded.role, hash = excluded.hash, token_version = excluded.token_version',
+      )
+      .run(u.username, u.role, u.hash, u.createdAt, u.tokenVersion)
+    if (before && before.tokenVersion !== u.tokenVersion) {
+      for (const [sid, s] of this.#sessions) if (s.username.toLowerCase() === u.username.toLowerCase()) this.#sessions.delete(sid)
+    }
   }
 
   #assertNotLastAdmin(username: string): void {

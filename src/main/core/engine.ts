@@ -5,6 +5,7 @@ import type { Auth } from '../auth/index.ts'
 import type { Config } from '../config/index.ts'
 import type { LanServer } from '../lan/index.ts'
 import type { Logger } from '../log/index.ts'
+import type { Backplane } from '../scale/index.ts'
 import type { Store } from '../store/index.ts'
 import type { UiRouter } from '../uiapi/index.ts'
 
@@ -29,6 +30,12 @@ export interface CoreEventMap {
   'camera.change': [changes: CameraChanges]
   /** The camera controller link went up or down. */
   'device.link': [status: LinkStatus]
+  /**
+   * Something a person at the desktop should see as a native notification (a direct message, a flag
+   * change). Any room may emit it; the desktop shell shows it unless muted or switched off for that
+   * kind; headless, nobody listens.
+   */
+  notify: [message: { kind: 'dm' | 'flag' | 'info'; title: string; body: string }]
 }
 
 export type CoreEvents = EventEmitter<CoreEventMap>
@@ -45,4 +52,8 @@ export interface CoreContext {
   lan: LanServer
   ui: UiRouter
   events: CoreEvents
+  /** The Redis backplane when `redis` is configured; rooms route to other instances through it. */
+  backplane?: Backplane
+  /** What this instance owns on the backplane ('device', 'timing'); rooms add to it at start. */
+  owns: Set<string>
 }

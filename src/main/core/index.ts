@@ -7,6 +7,7 @@ import { Auth } from '../auth/index.ts'
 import { type Config, resolveDataDir } from '../config/index.ts'
 import { LanServer } from '../lan/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
+import { Backplane, shareUsers } from '../scale/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { createCameraEngine } from '../camera/index.ts'
@@ -61,7 +62,9 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
     const ui = new UiRouter(log, config.anonymousRead)
     const events: CoreEvents = new EventEmitter()
     events.setMaxListeners(100)
-    const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events }
+    const owns = new Set<string>()
+    const backplane = config.redis ? new Backplane(config.redis, { instanceId, log, info: () => ({ name: config.name, url: lanUrl(), owns: [...owns] }) }) : undefined
+    const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events, backplane, owns }
 
     const engines: Engine[] = createEngines(ctx)
     const status = (): StatusInfo => ({
@@ -70,7 +73,11 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
       uptime: Math.round((Date.now() - started) / 1000),
       instanceId,
       url: lanUrl(),
-      engines: Object.fromEntries([['store', storeStatus(store)] as const, ...engines.map((e) => [e.name, safeStatus(e)] as const)]),
+      engines: Object.fromEntries([
+        ['store', storeStatus(store)] as const,
+        ...(backplane ? [['backplane', backplaneStatus(backplane, owns)] as const] : []),
+        ...engines.map((e) => [e.name, safeStatus(e)] as const),
+      ]),
     })
     const lanUrl = () => {
       try {
@@ -85,6 +92,12 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 
     await lan.listen()
     cleanup.push(() => lan.close(), () => uiWs.close())
+    if (backplane) {
+      await backplane.start()
+      const unshare = shareUsers(backplane, auth)
+      backplane.on('state', () => events.emit('engine.state', 'backplane', backplaneStatus(backplane, owns)))
+      cleanup.push(() => backplane.stop(), unshare)
+    }
     for (const engine of engines) {
       await engine.start()
       cleanup.push(() => engine.stop())
@@ -135,6 +148,12 @@ function safeStatus(e: Engine): EngineStatus {
   } catch (err) {
     return { state: 'error', detail: (err as Error).message }
   }
+}
+
+function backplaneStatus(b: Backplane, owns: Set<string>): EngineStatus {
+  const state = b.state === 'connected' ? 'running' : b.state === 'stopped' ? 'stopped' : 'degraded'
+  const detail = b.state === 'connected' ? 'Redis backplane connected' : `Redis backplane ${b.state}${b.detail ? `: ${b.detail}` : ''}; serving local clients only`
+  return { state, detail, instanceId: b.instanceId, owns: [...owns] }
 }
 
 function storeStatus(store: Store): EngineStatus {

@@ -231,6 +231,18 @@ export class LanServer {
       return { ok: true }
     })
 
+    // Who a token belongs to: lets a browser tell an expired login from a server that is down
+    // (a refused WebSocket upgrade hides its HTTP status from page scripts).
+    app.get('/api/session', async (req, reply) => {
+      try {
+        const p = await this.principalOf(req)
+        if (p.username === null) return reply.code(401).send({ error: 'Authentication required' })
+        return { user: { username: p.username, role: p.role } }
+      } catch (err) {
+        return reply.code(401).send({ error: err instanceof AuthError ? err.message : 'Invalid token' })
+      }
+    })
+
     app.get('/api/users', { preHandler: this.requirePermission('User_r') }, async () => ({ users: auth.listUsers() }))
     app.post('/api/users', { preHandler: this.requirePermission('User_rw') }, async (req, reply) => {
       const body = newUserSchema.safeParse(req.body)

@@ -86,6 +86,7 @@ export function mountUiWebSocket(opts: { lan: LanServer; router: UiRouter; auth:
         case 'unsub':
           subs.get(msg.id)?.()
           subs.delete(msg.id)
+          send({ t: 'result', id: msg.id, result: null })
           break
       }
     })

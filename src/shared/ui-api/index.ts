@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { cameraApi } from './camera.ts'
 import { coreApi } from './core.ts'
+import { desktopApi } from './desktop.ts'
 import type { UiErrorShape } from './define.ts'
 import { messagingApi } from './messaging.ts'
 import { rpcApi } from './rpc.ts'
@@ -12,11 +13,12 @@ export * from './camera.ts'
 export * from './timing.ts'
 export * from './messaging.ts'
 export * from './rpc.ts'
+export * from './desktop.ts'
 
 /** The one typed contract between the renderer and the core: every command and subscription. */
 export const uiApi = {
-  commands: { ...coreApi.commands, ...cameraApi.commands, ...timingApi.commands, ...messagingApi.commands, ...rpcApi.commands },
-  topics: { ...coreApi.topics, ...cameraApi.topics, ...timingApi.topics, ...messagingApi.topics, ...rpcApi.topics },
+  commands: { ...coreApi.commands, ...cameraApi.commands, ...timingApi.commands, ...messagingApi.commands, ...rpcApi.commands, ...desktopApi.commands },
+  topics: { ...coreApi.topics, ...cameraApi.topics, ...timingApi.topics, ...messagingApi.topics, ...rpcApi.topics, ...desktopApi.topics },
 }
 
 type Commands = typeof uiApi.commands

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,9 +8,10 @@ import { type Core, createCore } from '../../../src/main/core/index.ts'
 
 let core: Core
 let base: string
+let dataDir: string
 
 beforeAll(async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pw-lan-'))
+  dataDir = mkdtempSync(join(tmpdir(), 'pw-lan-'))
   core = await createCore(parseConfig({ port: 0, host: '127.0.0.1', dataDir, logToConsole: false, adminPassword: 'test-admin-pw', timing: { source: 'none' } }))
   base = core.url
 })
@@ -124,5 +125,14 @@ describe('LAN server', () => {
     const r = await login('ghost', 'wrong-password')
     expect(r.status).toBe(429)
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(800)
+  })
+
+  it('never writes passwords or tokens to the log', async () => {
+    const { token } = await json(login('admin', 'test-admin-pw'))
+    await login('admin', 'a-wrong-secret-pw')
+    await fetch(`${base}/api/users`, { method: 'POST', headers: bearer(token), body: JSON.stringify({ username: 'logcheck', password: 'logcheck-secret', role: 'viewer' }) })
+    const logText = readFileSync(join(dataDir, 'logs', 'pitwall.log'), 'utf8')
+    expect(logText).toMatch(/failed login/) // the log is being written
+    for (const secret of ['test-admin-pw', 'a-wrong-secret-pw', 'logcheck-secret', token]) expect(logText).not.toContain(secret)
   })
 })
