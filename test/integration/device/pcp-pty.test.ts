@@ -82,7 +82,7 @@ describe('PCP over a socat PTY pair', () => {
     expect(detectMs).toBeLessThan(2000)
     const [fail] = await a.request({ brightness: 30 })
     expect(fail).toMatchObject({ key: 'brightness', error: 'Device unavailable', message: expect.stringMatching(/Device not connected/) })
-    const status = await (await fetch(`${core.url}/api/status`)).json()
+    const status = (await (await fetch(`${core.url}/api/status`)).json()) as { engines: Record<string, { state: string; link: { state: string } }> }
     expect(status.engines.device.state).toBe('degraded')
     expect(status.engines.device.link.state).not.toBe('connected')
     // changed on the device while the line was down (the event is lost with the line)
@@ -94,7 +94,7 @@ describe('PCP over a socat PTY pair', () => {
     const [ok] = await a.request({ brightness: 31 })
     expect(ok).toMatchObject({ brightness: 31, info: ['brightness'] })
     expect(deviceOf(core).controller.status().reconnects).toBeGreaterThanOrEqual(1)
-    const after = await (await fetch(`${core.url}/api/status`)).json()
+    const after = (await (await fetch(`${core.url}/api/status`)).json()) as { engines: Record<string, { state: string }> }
     expect(after.engines.device.state).toBe('running')
   })
 })

@@ -93,3 +93,15 @@ describe('LineSplitter', () => {
 function withCk(body: string): string {
   return `${body}*${checksum(body).toString(16).toUpperCase().padStart(2, '0')}`
 }
+
+describe('PCP limits', () => {
+  it('the longest full-state answer fits in one frame', async () => {
+    const { PCP_KEYS } = await import('../../../src/main/device/pcp/keys.ts')
+    const worst = PCP_KEYS.map((k) => {
+      const d = k.def
+      const v = d.type === 'integer' ? String(d.max) : d.values ? d.values.reduce((a, b) => (a.length > b.length ? a : b)) : '1'
+      return `${k.code}=${v}`
+    })
+    expect(() => encodeFrame(0xff, 'ACK', ['GET', ...worst])).not.toThrow()
+  })
+})

@@ -4,7 +4,7 @@
 // See docs/protocols/pcp.md. Pure functions + a bounded line splitter; no I/O.
 
 /** Longest frame in bytes, terminator excluded. Longer lines are dropped whole. */
-export const PCP_MAX_LINE = 200
+export const PCP_MAX_LINE = 255
 export const PCP_DEFAULT_BAUD = 115200
 export const PCP_VERSION = 1
 
