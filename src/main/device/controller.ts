@@ -43,6 +43,8 @@ export interface DeviceControllerOptions {
   hotplug?: boolean
   timings?: Partial<DeviceTimings>
   trafficSize?: number
+  /** When > 0, the simulated controller changes an image value by itself this often (config.camera.simDriftMs). */
+  simDriftMs?: number
 }
 
 export type DeviceStatusInfo = DeviceStatus
@@ -94,6 +96,8 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
   #sim: PcpEmulator | undefined
   #simPlugged = true
   #loop: Promise<void> | undefined
+  #simDriftMs: number
+  #drift: NodeJS.Timeout | undefined
 
   constructor(opts: DeviceControllerOptions) {
     super()
@@ -105,6 +109,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     this.traffic = new TrafficLog(opts.trafficSize ?? 300)
     if (opts.hotplug ?? true) this.#hotplug = new UsbHotplug(this.#log)
     this.#caps = this.#expectedCaps()
+    this.#simDriftMs = opts.simDriftMs ?? 0
   }
 
   get kind(): string {
@@ -164,6 +169,13 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     })
     this.#watchdog = setInterval(() => this.#tick(), 100)
     this.#watchdog.unref()
+    if (this.#simDriftMs > 0) {
+      // A demo of device-originated changes: someone turning the brightness knob on the simulator.
+      this.#drift = setInterval(() => {
+        if (this.#source.kind === 'sim') this.simDevice.setLocal({ brightness: Math.floor(Math.random() * 101) })
+      }, this.#simDriftMs)
+      this.#drift.unref()
+    }
     await first
   }
 
@@ -172,6 +184,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     this.#running = false
     this.#gen++
     clearInterval(this.#watchdog)
+    clearInterval(this.#drift)
     this.#hotplug?.stop()
     this.#dropLine(new DeviceError('disconnected', 'Device link closed'))
     this.#wake?.()

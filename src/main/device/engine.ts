@@ -21,12 +21,12 @@ export function createDeviceEngine(ctx: CoreContext): DeviceEngine {
   const cfg = ctx.config.device
   let controller: DeviceController
   try {
-    controller = new DeviceController({ source: cfg.source, usbIds: cfg.usbIds, log })
+    controller = new DeviceController({ source: cfg.source, usbIds: cfg.usbIds, log, simDriftMs: ctx.config.camera.simDriftMs })
   } catch (err) {
     // Config validation lets any string through; a bad spec is reported, and the app runs on the simulator.
     if (!(err instanceof DeviceSourceError)) throw err
     log.error({ source: cfg.source }, `${err.message}; using the simulated controller`)
-    controller = new DeviceController({ source: 'sim', usbIds: cfg.usbIds, log })
+    controller = new DeviceController({ source: 'sim', usbIds: cfg.usbIds, log, simDriftMs: ctx.config.camera.simDriftMs })
   }
   let started = false
 

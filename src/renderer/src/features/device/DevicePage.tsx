@@ -1,14 +1,14 @@
-import { Empty } from '../../components/Empty.tsx'
+import { DeviceLinkPanel } from './DeviceLinkPanel.tsx'
 
-// Placeholder: the camera/device room replaces this page with the controller's state and controls.
+// The camera controller page. The device room's part is the line to the controller
+// (DeviceLinkPanel); the camera room adds the camera's state and controls here.
 export function DevicePage() {
   return (
-    <Empty title="Camera controller">
-      <p>The camera controller's state (recording, exposure, focus, presets) and its controls will be here.</p>
-      <p>
-        No controller is connected. Plug one in over USB/serial and set <code>device.source</code> (or use <code>sim</code> for the built-in
-        simulator) — see docs/configuration.md.
-      </p>
-    </Empty>
+    <section className="page device-page">
+      <header className="page-head">
+        <h1>Camera controller</h1>
+      </header>
+      <DeviceLinkPanel />
+    </section>
   )
 }
