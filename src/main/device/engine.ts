@@ -1,4 +1,5 @@
 import type { DeviceEvent, DeviceTrafficEntry } from '../../shared/ui-api/camera.ts'
+import { ConfigError } from '../config/index.ts'
 import type { CoreContext, Engine, EngineStatus } from '../core/engine.ts'
 import { UiError } from '../uiapi/index.ts'
 import { DeviceController } from './controller.ts'
@@ -23,10 +24,9 @@ export function createDeviceEngine(ctx: CoreContext): DeviceEngine {
   try {
     controller = new DeviceController({ source: cfg.source, usbIds: cfg.usbIds, log, simDriftMs: ctx.config.camera.simDriftMs })
   } catch (err) {
-    // Config validation lets any string through; a bad spec is reported, and the app runs on the simulator.
-    if (!(err instanceof DeviceSourceError)) throw err
-    log.error({ source: cfg.source }, `${err.message}; using the simulated controller`)
-    controller = new DeviceController({ source: 'sim', usbIds: cfg.usbIds, log, simDriftMs: ctx.config.camera.simDriftMs })
+    // A bad --device / device.source is a configuration error: one line, exit code 2 from `serve`.
+    if (err instanceof DeviceSourceError) throw new ConfigError(`device.source: ${err.message}`)
+    throw err
   }
   let started = false
 
