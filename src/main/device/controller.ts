@@ -4,7 +4,7 @@ import type { ApplyResults, CameraController, CameraControllerEvents, ExtraContr
 import type { DeviceStatus } from '../../shared/ui-api/camera.ts'
 import type { Logger } from '../log/index.ts'
 import { PcpEmulator } from './emulators/pcp-emulator.ts'
-import { UsbHotplug } from './hotplug.ts'
+import { UsbHotplug, type UsbLike } from './hotplug.ts'
 import { PCP_DEFAULT_BAUD } from './pcp/codec.ts'
 import { PcpSession } from './pcp/driver.ts'
 import { DeviceError, type DeviceInfo, type DeviceSession, type Protocol, type TrafficEntry } from './session.ts'
@@ -41,6 +41,9 @@ export interface DeviceControllerOptions {
   binding?: BindingInterface
   /** USB hotplug rescans (off in tests that do not want libusb). */
   hotplug?: boolean
+  /** node-usb loader (tests pass a fake emitter). */
+  usb?: () => Promise<UsbLike>
+  hotplugDebounceMs?: number
   timings?: Partial<DeviceTimings>
   trafficSize?: number
   /** When > 0, the simulated controller changes an image value by itself this often (config.camera.simDriftMs). */
@@ -107,7 +110,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     this.#binding = opts.binding
     this.#t = { ...DEFAULT_TIMINGS, ...opts.timings }
     this.traffic = new TrafficLog(opts.trafficSize ?? 300)
-    if (opts.hotplug ?? true) this.#hotplug = new UsbHotplug(this.#log)
+    if (opts.hotplug ?? true) this.#hotplug = new UsbHotplug(this.#log, opts.hotplugDebounceMs, opts.usb)
     this.#caps = this.#expectedCaps()
     this.#simDriftMs = opts.simDriftMs ?? 0
   }

@@ -121,3 +121,35 @@ describe('DeviceController on the simulated controller', () => {
     expect(recent.some((e) => e.dir === 'tx' && /SET brightness=29/.test(e.text))).toBe(true)
   })
 })
+
+describe('USB hotplug', () => {
+  it('an attach rescans at once (debounced) instead of waiting out the backoff; listeners are unref\'d and removed on close', async () => {
+    const { EventEmitter } = await import('node:events')
+    const { MockBinding, mockBindingWithDevices } = await import('../../helpers/mock-serial.ts')
+    const { PcpEmulator } = await import('../../../src/main/device/emulators/pcp-emulator.ts')
+    MockBinding.reset()
+    const usb = Object.assign(new EventEmitter(), { unrefs: 0, unrefHotplugEvents() { this.unrefs++ } })
+    const emu = new PcpEmulator()
+    const binding = mockBindingWithDevices((dev) => emu.attach(dev))
+    const c = new DeviceController({ source: 'auto', log, binding, usb: async () => usb, hotplugDebounceMs: 30, timings: { ...fast, backoffMinMs: 60_000, backoffMaxMs: 60_000 } })
+    cleanup.push(() => emu.stop())
+    await c.connect()
+    expect(c.link.state).toBe('disconnected') // nothing plugged in; next retry in 60 s
+    expect(usb.listenerCount('attach')).toBe(1)
+    expect(usb.unrefs).toBe(1)
+    MockBinding.createPort('/dev/ttyUSB7', { vendorId: '0403', productId: '6001' }) // an FTDI adapter appears
+    usb.emit('attach')
+    usb.emit('attach') // one rescan for a burst
+    await waitLink(c, 'connected')
+    expect(c.status().port).toBe('/dev/ttyUSB7@115200')
+    await c.close()
+    expect(usb.listenerCount('attach') + usb.listenerCount('detach')).toBe(0)
+  })
+
+  it('runs without hotplug when libusb cannot start', async () => {
+    const c = new DeviceController({ source: 'pcp:/nonexistent', log, usb: async () => ({ INIT_ERROR: -99, on() {}, off() {}, unrefHotplugEvents() {} }), timings: fast })
+    cleanup.push(() => c.close())
+    await c.connect()
+    expect(c.status().hotplug).toBe(false)
+  })
+})
