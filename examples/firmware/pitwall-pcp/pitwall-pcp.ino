@@ -305,7 +305,7 @@ void processLine() {
   }
   uint8_t seqGuess = 0;
   if (lineLen >= 3 && hexValue(line[0]) >= 0 && hexValue(line[1]) >= 0 && line[2] == ' ') seqGuess = hexValue(line[0]) * 16 + hexValue(line[1]);
-  if (lineLen < 4 || line[lineLen - 3] != '*') return nak(seqGuess, NAK_BAD_FRAME, "-", "missing *checksum");
+  if (lineLen < 4 || line[lineLen - 3] != '*') return nak(seqGuess, NAK_BAD_FRAME, "-", "missing checksum");
   int8_t hi = hexValue(line[lineLen - 2]), lo = hexValue(line[lineLen - 1]);
   if (hi < 0 || lo < 0) return nak(seqGuess, NAK_BAD_FRAME, "-", "checksum is not 2 hex digits");
   uint8_t ck = 0;

@@ -66,7 +66,7 @@ export type ParseResult = { ok: true; frame: PcpFrame } | { ok: false; code: Nak
 export function parseFrame(line: string): ParseResult {
   const star = line.lastIndexOf('*')
   const seqGuess = /^[0-9A-F]{2} /.test(line) ? parseInt(line.slice(0, 2), 16) : undefined
-  if (star < 0 || star !== line.length - 3) return { ok: false, code: NAK.BAD_FRAME, message: 'missing *checksum', seq: seqGuess }
+  if (star < 0 || star !== line.length - 3) return { ok: false, code: NAK.BAD_FRAME, message: 'missing checksum', seq: seqGuess }
   const body = line.slice(0, star)
   const ck = line.slice(star + 1)
   if (!/^[0-9A-F]{2}$/i.test(ck)) return { ok: false, code: NAK.BAD_FRAME, message: 'checksum is not 2 hex digits', seq: seqGuess }
