@@ -142,8 +142,8 @@ void addArg(const char *text) {
   uint16_t n = strlen(text);
   if (outLen + 1 + n > MAX_LINE - 3) return;  // never send an over-long frame
   out[outLen++] = ' ';
-  memcpy(out + outLen, text, n);
-  outLen += n;
+  // Arguments may echo what the host sent (an unknown key): keep the frame valid (no '*', printable).
+  for (uint16_t i = 0; i < n; i++) out[outLen++] = (text[i] == '*' || text[i] < 0x20 || text[i] > 0x7e) ? '?' : text[i];
 }
 
 void addPair(uint8_t k) {

@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { encodeFrame, NAK, NAK_TEXT } from '../../../src/main/device/pcp/codec.ts'
+import { encodeFrame, LineSplitter, NAK, NAK_TEXT, parseFrame } from '../../../src/main/device/pcp/codec.ts'
 import { PcpSession } from '../../../src/main/device/pcp/driver.ts'
 import { PCP_KEYS } from '../../../src/main/device/pcp/keys.ts'
 import { BaseTransport } from '../../../src/main/device/transport/transport.ts'
@@ -198,5 +199,33 @@ describe.skipIf(!gpp)('the reference firmware, compiled for the host, against th
     await expect.poll(() => answers.length, { timeout: 3000 }).toBeGreaterThanOrEqual(9)
     expect(answers[8]).toBe(encodeFrame(0x75, 'NAK', ['03', 'JUMP', 'unknown', 'verb']).trimEnd())
     s.close(new Error('done'))
+  })
+
+  it('answers every hostile line with exactly one valid frame, in order', async () => {
+    const child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'] }) as unknown as ChildProcessWithoutNullStreams
+    const line = new ChildTransport(child)
+    const codes = PCP_KEYS.map((k) => k.code)
+    const hostile = fc.oneof(
+      fc.tuple(fc.integer({ min: 1, max: 255 }), fc.constantFrom('ID', 'GET', 'SET', 'PING', 'EVT', 'ACK', 'ZAP'), fc.array(fc.oneof(fc.constantFrom(...codes), fc.constantFrom(...codes).map((c) => `${c}=1`), fc.string({ maxLength: 12 }).map((x) => x.replace(/[\s*]/g, '') || 'x')), { maxLength: 5 })).map(([q, v, a]) => encodeFrame(q, v, a).trimEnd()),
+      fc.string({ minLength: 1, maxLength: 80 }).map((x) => x.replace(/\n/g, '') || '?'),
+      fc.string({ minLength: 1, maxLength: 40 }).map((x) => `01 GET ${x.replace(/\n/g, '')}*00`),
+      fc.integer({ min: 256, max: 600 }).map((n) => 'y'.repeat(n)),
+    )
+    const lines = fc.sample(hostile, { seed: 20261121, numRuns: 300 })
+    // a line repeated right after itself is answered by replaying, still once
+    const expected = lines.filter((l) => l.replace(/\r$/, '').length > 0).length
+    const answers: string[] = []
+    const split = new LineSplitter()
+    line.on('data', (b) => {
+      for (const e of split.push(b)) if (e.kind === 'line' && !/^[0-9A-F]{2} EVT /.test(e.text)) answers.push(e.text)
+    })
+    line.write(lines.map((l) => `${l}\n`).join(''))
+    await expect.poll(() => answers.length, { timeout: 5000 }).toBe(expected)
+    for (const a of answers) {
+      expect(parseFrame(a).ok, a).toBe(true)
+      expect(a.slice(0, -3), 'no * in the body').not.toContain('*')
+    }
+    expect(answers.every((a) => / (ACK|NAK) /.test(a))).toBe(true)
+    line.close()
   })
 })
