@@ -11,12 +11,13 @@ import { WebSocketServer } from 'ws'
 import { type CameraEngine, SimController } from '../src/main/camera/index.ts'
 import { parseConfig } from '../src/main/config/index.ts'
 import { createCore } from '../src/main/core/index.ts'
-import { ratio, report, type Row, sleep } from './lib.ts'
+import { ratio, report, type Row, sleep, summarize } from './lib.ts'
 
 const SIZES = (process.env.BENCH_SIZES ?? '50,500,1000').split(',').map(Number)
 const RATE = 100 // changes per second, paced
-const DURATION_MS = Number(process.env.BENCH_MS ?? 3000)
+const DURATION_MS = Number(process.env.BENCH_MS ?? 2000)
 const BURST = 200 // changes back to back, for the saturation case
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2) // alternating bare/pitwall rounds, pooled: machine noise falls on both
 const now = () => performance.timeOrigin + performance.now()
 
 // --- child process with the clients
@@ -60,10 +61,11 @@ async function waitAll(expected: number): Promise<void> {
   throw new Error(`clients did not receive all ${expected} messages`)
 }
 
-async function paced(change: (v: number) => void, clients: number, subject: string): Promise<Row> {
+async function paced(change: (v: number) => void, clients: number, durationMs = DURATION_MS): Promise<Sample> {
   await ask({ cmd: 'reset' })
+  const cpu0 = process.cpuUsage()
   const sent: number[] = []
-  const total = Math.round((RATE * DURATION_MS) / 1000)
+  const total = Math.round((RATE * durationMs) / 1000)
   const start = now()
   for (let k = 0; k < total; k++) {
     const due = start + (k * 1000) / RATE
@@ -73,13 +75,34 @@ async function paced(change: (v: number) => void, clients: number, subject: stri
     change(nextValue())
   }
   await waitAll(total * clients)
-  const r = await ask({ cmd: 'collect', sent })
-  const secs = ((r.last as number) - (r.first as number)) / 1000
-  return { case: `${RATE} changes/s to ${clients} clients`, subject, opsPerSec: (r.deliveries as number) / secs, p50Ms: r.p50 as number, p95Ms: r.p95 as number, p99Ms: r.p99 as number }
+  return collect(sent, cpu0)
 }
 
-async function burst(change: (v: number) => void, clients: number, subject: string): Promise<Row> {
+interface Sample {
+  lat: number[]
+  deliveries: number
+  secs: number
+  /** Server process CPU (user + system) spent while the changes went out, in µs. */
+  cpuUs: number
+}
+
+async function collect(sent: number[], cpu0: NodeJS.CpuUsage): Promise<Sample> {
+  const cpu = process.cpuUsage(cpu0)
+  const r = await ask({ cmd: 'collect', sent })
+  return { lat: r.lat as number[], deliveries: r.deliveries as number, secs: ((r.last as number) - (r.first as number)) / 1000, cpuUs: cpu.user + cpu.system }
+}
+
+function pooled(samples: Sample[], kase: string, subject: string): Row {
+  const lat = samples.flatMap((s) => s.lat)
+  const deliveries = samples.reduce((n, s) => n + s.deliveries, 0)
+  const secs = samples.reduce((n, s) => n + s.secs, 0)
+  const cpuUs = samples.reduce((n, s) => n + s.cpuUs, 0)
+  return { case: kase, subject, opsPerSec: deliveries / secs, ...summarize(lat), extra: `server CPU ${(cpuUs / deliveries).toFixed(2)} µs/delivery` }
+}
+
+async function burst(change: (v: number) => void, clients: number): Promise<Sample> {
   await ask({ cmd: 'reset' })
+  const cpu0 = process.cpuUsage()
   const sent: number[] = []
   for (let k = 0; k < BURST; k++) {
     sent.push(now())
@@ -87,33 +110,47 @@ async function burst(change: (v: number) => void, clients: number, subject: stri
     if (k % 10 === 9) await new Promise((r) => setImmediate(r)) // let the sockets write, as a real event loop would
   }
   await waitAll(BURST * clients)
-  const r = await ask({ cmd: 'collect', sent })
-  const secs = ((r.last as number) - (r.first as number)) / 1000
-  return { case: `burst of ${BURST} changes to ${clients} clients`, subject, opsPerSec: (r.deliveries as number) / secs, p50Ms: r.p50 as number, p95Ms: r.p95 as number, p99Ms: r.p99 as number }
+  return collect(sent, cpu0)
 }
 
-async function measure(url: string, change: (v: number) => void, clients: number, subject: string): Promise<Row[]> {
+async function measure(url: string, change: (v: number) => void, clients: number): Promise<[Sample, Sample]> {
   await ask({ cmd: 'connect', url, n: clients })
   await sleep(200)
-  await paced(change, clients, 'warm-up')
-  const rows = [await paced(change, clients, subject), await burst(change, clients, subject)]
+  await paced(change, clients, 500) // warm-up
+  const out: [Sample, Sample] = [await paced(change, clients), await burst(change, clients)]
   await ask({ cmd: 'close' })
   await sleep(200)
-  return rows
+  return out
 }
 
+const cpuOf = (r: Row) => Number(/CPU ([\d.]+)/.exec(r.extra ?? '')?.[1])
 const rows: Row[] = []
 const ratios: string[] = []
 for (const n of SIZES) {
-  const [bp, bb] = await measure(bareUrl, bareChange, n, 'bare ws')
-  const [pp, pb] = await measure(pwUrl, pwChange, n, 'pitwall v1')
-  rows.push(bp!, pp!, bb!, pb!)
-  ratios.push(`${n} clients paced: p99 ${ratio(pp!.p99Ms, bp!.p99Ms)} (p50 ${ratio(pp!.p50Ms, bp!.p50Ms)}), deliveries/s ${ratio(pp!.opsPerSec, bp!.opsPerSec)} of bare ws`)
-  ratios.push(`${n} clients burst: p99 ${ratio(pb!.p99Ms, bb!.p99Ms)}, deliveries/s ${ratio(pb!.opsPerSec, bb!.opsPerSec)} of bare ws`)
+  const bare: Sample[][] = [[], []]
+  const pw: Sample[][] = [[], []]
+  for (let round = 0; round < ROUNDS; round++) {
+    // alternate which subject goes first
+    const order = round % 2 === 0 ? (['bare', 'pw'] as const) : (['pw', 'bare'] as const)
+    for (const who of order) {
+      const [p, b] = who === 'bare' ? await measure(bareUrl, bareChange, n) : await measure(pwUrl, pwChange, n)
+      const into = who === 'bare' ? bare : pw
+      into[0]!.push(p)
+      into[1]!.push(b)
+    }
+  }
+  const bp = pooled(bare[0]!, `${RATE} changes/s to ${n} clients`, 'bare ws')
+  const pp = pooled(pw[0]!, `${RATE} changes/s to ${n} clients`, 'pitwall v1')
+  const bb = pooled(bare[1]!, `burst of ${BURST} changes to ${n} clients`, 'bare ws')
+  const pb = pooled(pw[1]!, `burst of ${BURST} changes to ${n} clients`, 'pitwall v1')
+  rows.push(bp, pp, bb, pb)
+  ratios.push(`${n} clients paced: p99 ${ratio(pp.p99Ms, bp.p99Ms)} (p50 ${ratio(pp.p50Ms, bp.p50Ms)}), deliveries/s ${ratio(pp.opsPerSec, bp.opsPerSec)} of bare ws`)
+  ratios.push(`${n} clients burst: p99 ${ratio(pb.p99Ms, bb.p99Ms)}, deliveries/s ${ratio(pb.opsPerSec, bb.opsPerSec)} of bare ws`)
+  ratios.push(`${n} clients server CPU per delivery: paced ${ratio(cpuOf(pp), cpuOf(bp))}, burst ${ratio(cpuOf(pb), cpuOf(bb))} of bare ws`)
 }
 report({
   name: 'camera-broadcast',
-  description: `A controller-reported change fanned out to v1 clients (clients in a child process) vs bare ws sending the same bytes: ${RATE} changes/s for ${DURATION_MS / 1000} s, then a burst of ${BURST}.`,
+  description: `A controller-reported change fanned out to v1 clients (clients in a child process) vs bare ws sending the same bytes: ${RATE} changes/s for ${DURATION_MS / 1000} s, then a burst of ${BURST}; ${ROUNDS} alternating rounds per subject, pooled.`,
   rows,
   ratios,
 })

@@ -8,10 +8,6 @@ const now = () => performance.timeOrigin + performance.now()
 let sockets: WebSocket[] = []
 let arrivals: number[][] = []
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
-}
-
 process.on('message', async (m: Cmd) => {
   switch (m.cmd) {
     case 'connect': {
@@ -47,8 +43,7 @@ process.on('message', async (m: Cmd) => {
         for (let k = 0; k < a.length && k < m.sent.length; k++) lat.push(a[k]! - m.sent[k]!)
         if (a.length) last = Math.max(last, a[a.length - 1]!)
       }
-      const sorted = Float64Array.from(lat).sort()
-      process.send!({ deliveries: lat.length, first: m.sent[0], last, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) })
+      process.send!({ deliveries: lat.length, first: m.sent[0], last, lat })
       break
     }
     case 'close':

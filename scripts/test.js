@@ -2,7 +2,9 @@
 // `npm test`: build (the web UI the end-to-end tests load, and the Electron bundles as a packaging
 // smoke test), type-check, run every vitest suite, and print one closing line "N passed, N failed".
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const bin = (name) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname
 let passed = 0
@@ -22,6 +24,10 @@ function step(name, cmd, args) {
 const onlyVitest = process.argv.slice(2)
 if (onlyVitest.length === 0) {
   step('build: electron-vite build (main, preload, renderer)', bin('electron-vite'), ['build'])
+  // Packaging smoke test (issue 10): the built app's core boots, serves the web UI and /ui, and stops.
+  const smokeDir = mkdtempSync(join(tmpdir(), 'pitwall-check-'))
+  step('packaging smoke test: pitwall serve --check', process.execPath, ['bin/pitwall.js', 'serve', '--check', '--host', '127.0.0.1', '--port', '0', '--data-dir', smokeDir, '--timing', 'none'])
+  rmSync(smokeDir, { recursive: true, force: true })
   step('typecheck: core, CLI, desktop, tests', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit'])
   step('typecheck: renderer', bin('tsc'), ['-p', 'tsconfig.web.json', '--noEmit'])
 }

@@ -1,5 +1,6 @@
 import { VERSION } from '../main/core/index.ts'
 import { emulate } from './commands/emulate.ts'
+import { rmonitorServer } from './commands/rmonitor-server.ts'
 import { serve } from './commands/serve.ts'
 import { CliError, type Command } from './command.ts'
 
@@ -7,6 +8,7 @@ import { CliError, type Command } from './command.ts'
 const commands: Record<string, Command> = {
   serve,
   emulate,
+  'rmonitor-server': rmonitorServer,
 }
 
 const USAGE = `pitwall ${VERSION}

@@ -10,7 +10,11 @@ import { CameraV1Server } from './v1.ts'
 export type ControllerFactory = (ctx: CoreContext) => CameraController
 
 /** Until the device room adds drivers, every source is served by the simulator. */
-export const defaultControllerFactory: ControllerFactory = (ctx) => new SimController({ driftMs: ctx.config.camera.simDriftMs })
+export const defaultControllerFactory: ControllerFactory = (ctx) => {
+  const source = ctx.config.device.source
+  if (source !== 'sim') ctx.log.warn({ area: 'camera', source }, `device.source "${source}" has no driver in this build; using the simulated controller`)
+  return new SimController({ driftMs: ctx.config.camera.simDriftMs })
+}
 
 export interface CameraEngine extends Engine {
   readonly model: CameraModel

@@ -57,6 +57,9 @@ export interface CameraModelOptions {
   timeoutMs: number
 }
 
+/** Confirmed settings reach the store within this delay (and at stop). */
+const SAVE_DELAY_MS = 500
+
 /** Transient keys: never persisted or restored (actions, device facts, and the recording state). */
 const NOT_SETTINGS: ReadonlySet<CameraKey> = new Set(['snap', 'record', 'cam1-exists', 'cam2-exists'])
 
@@ -75,7 +78,7 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
   #syncing: Promise<void> | undefined
   /** Confirmed settings not yet written to the store (flushed together, off the broadcast path). */
   #dirty = new Map<CameraKey, CameraValue>()
-  #flushScheduled = false
+  #flushTimer: NodeJS.Timeout | undefined
   #onChange = (changes: CameraChanges) => this.#deviceChanged(changes)
   #onLink = (status: LinkStatus) => this.#linkChanged(status)
 
@@ -105,7 +108,13 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
   /** Connects the controller and brings model and device in line (restore, then read back). */
   async start(): Promise<void> {
     this.#attach(this.#controller)
-    await this.#controller.connect()
+    try {
+      await this.#controller.connect()
+    } catch (err) {
+      // A missing device must not stop Pitwall: the link state says what is wrong, writes get "Device unavailable".
+      this.#log.error({ err: (err as Error).message }, 'connecting the camera controller failed')
+      return
+    }
     if (this.#controller.link.state === 'connected') await this.#sync()
   }
 
@@ -123,7 +132,12 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
     this.#controller = next
     this.#attach(next)
     this.emit('link', next.link)
-    await next.connect()
+    try {
+      await next.connect()
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'connecting the camera controller failed')
+      return
+    }
     if (next.link.state === 'connected') await this.#sync()
   }
 
@@ -233,15 +247,17 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
     }
     if (!changed) return
     this.emit('change', changed as CameraChanges)
-    if (this.#dirty.size > 0 && !this.#flushScheduled) {
-      this.#flushScheduled = true
-      setImmediate(() => this.#flush())
+    // A slider dragged across its range is one write to disk, not fifty (and no WAL checkpoint on the hot path).
+    if (this.#dirty.size > 0 && !this.#flushTimer) {
+      this.#flushTimer = setTimeout(() => this.#flush(), SAVE_DELAY_MS)
+      this.#flushTimer.unref()
     }
   }
 
   /** Writes pending settings in one transaction; a store failure is logged, never thrown at a client. */
   #flush(): void {
-    this.#flushScheduled = false
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
     if (this.#dirty.size === 0) return
     const now = Date.now()
     const pending = [...this.#dirty]
@@ -259,7 +275,8 @@ export class CameraModel extends EventEmitter<CameraModelEvents> {
     const valid: Record<string, CameraValue> = {}
     for (const [key, value] of Object.entries(changes)) {
       const def = cameraKeyDef(key)
-      if (def && def.key === key && def.type !== 'action' && isCanonicalValue(def, value)) valid[key] = value
+      if (def?.type === 'action') continue // actions have no state to report
+      if (def && def.key === key && isCanonicalValue(def, value)) valid[key] = value
       else this.#log.warn({ key, value }, 'controller reported an invalid value; ignored')
     }
     this.#commit(valid as CameraChanges)

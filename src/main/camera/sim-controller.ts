@@ -80,7 +80,7 @@ export class SimController extends EventEmitter<CameraControllerEvents> implemen
   async readAll(signal?: AbortSignal): Promise<CameraChanges> {
     await this.#answer(signal)
     const out: Record<string, unknown> = {}
-    for (const k of this.capabilities) out[k] = this.#state[k]
+    for (const k of this.capabilities) if (k !== 'snap') out[k] = this.#state[k]
     return out as CameraChanges
   }
 

@@ -330,7 +330,21 @@ export class CameraV1Server {
     ws.send(data, { binary: false })
   }
 
+  /**
+   * Drops clients whose login session ended (logged out, idle past sessionIdleMinutes, password or role
+   * changed) back to anonymous, so a socket that only listens loses its rights too. Runs with the heartbeat.
+   */
+  checkSessions(): void {
+    for (const c of this.#clients) {
+      if (c.principal.sid && !this.#o.auth.sessionAlive(c.principal.sid)) {
+        this.#setPrincipal(c, ANONYMOUS)
+        this.#sendJson(c, { authenticated: false, error: 'Session expired' })
+      }
+    }
+  }
+
   #heartbeat(): void {
+    this.checkSessions()
     for (const c of this.#clients) {
       if (!c.alive) {
         this.#remove(c)

@@ -6,12 +6,16 @@ import type { StatusInfo } from '../../shared/ui-api/index.ts'
 import { Auth } from '../auth/index.ts'
 import { type Config, resolveDataDir } from '../config/index.ts'
 import { LanServer } from '../lan/index.ts'
+import { MessagingEngine } from '../messaging/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
+import { HubServer } from '../signalr/index.ts'
+import { DiagHubEngine } from '../signalr/diag.ts'
 import { Backplane, shareUsers } from '../scale/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { createCameraEngine } from '../camera/index.ts'
 import { createDeviceEngine } from '../device/index.ts'
+import { TimingEngine } from '../timing/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
 
@@ -62,9 +66,11 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
     const ui = new UiRouter(log, config.anonymousRead)
     const events: CoreEvents = new EventEmitter()
     events.setMaxListeners(100)
+    // Before listen: the hub server installs its request hook; hubs are added by engines.
+    const signalr = new HubServer({ lan, log, ...config.signalr, anonymousRead: config.anonymousRead })
     const owns = new Set<string>()
     const backplane = config.redis ? new Backplane(config.redis, { instanceId, log, info: () => ({ name: config.name, url: lanUrl(), owns: [...owns] }) }) : undefined
-    const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events, backplane, owns }
+    const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events, backplane, owns, signalr }
 
     const engines: Engine[] = createEngines(ctx)
     const status = (): StatusInfo => ({
@@ -91,7 +97,7 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
     const uiWs = mountUiWebSocket({ lan, router: ui, auth, log, server: { name: config.name, version: VERSION } })
 
     await lan.listen()
-    cleanup.push(() => lan.close(), () => uiWs.close())
+    cleanup.push(() => lan.close(), () => uiWs.close(), () => signalr.close())
     if (backplane) {
       await backplane.start()
       const unshare = shareUsers(backplane, auth)
@@ -128,7 +134,13 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 /** Every engine, in start order (stopped in reverse). */
 function createEngines(ctx: CoreContext): Engine[] {
   const device = createDeviceEngine(ctx)
-  return [device, createCameraEngine(ctx, () => device.controller)]
+  return [
+    new DiagHubEngine(ctx),
+    device,
+    createCameraEngine(ctx, () => device.controller),
+    new TimingEngine(ctx),
+    new MessagingEngine(ctx),
+  ]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {

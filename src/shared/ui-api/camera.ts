@@ -87,7 +87,9 @@ export const cameraApi = {
   commands: {
     'camera.get': command(z.object({}).strict()).returns<CameraSnapshot>(),
     /** Values are checked by the camera model exactly as on /api/v1 (strict types, ranges, permissions). */
-    'camera.set': command(z.object({ changes: z.record(z.string().max(64), z.unknown()) }).strict()).returns<CameraSetResult>(),
+    'camera.set': command(
+      z.object({ changes: z.record(z.string().max(64), z.unknown()).refine((o) => Object.keys(o).length <= 64, 'at most 64 keys') }).strict(),
+    ).returns<CameraSetResult>(),
     /** An extra device control (zoom, presets, the simulator's head 2). */
     'camera.command': command(z.object({ name: z.string().min(1).max(64), args: z.record(z.string().max(64), z.unknown()).default({}) }).strict()).returns<{ result: unknown }>(),
     'device.status': command(z.object({}).strict()).returns<DeviceStatus>(),

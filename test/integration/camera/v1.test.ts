@@ -262,6 +262,15 @@ describe('camera API v1: authentication and permissions', () => {
     ])
   })
 
+  it('a listening socket whose session ended loses its rights at the next session check', async () => {
+    const { token } = (await (await httpLogin('viewer1', 'viewer-pw-1')).json()) as { token: string }
+    const c = await client(`/api/v1?token=${encodeURIComponent(token)}`)
+    expect(await c.next()).toMatchObject({ authenticated: true })
+    await fetch(`${core.url}/api/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    cameraOf(core).v1.checkSessions() // the heartbeat does this every 30 s
+    expect(await c.next()).toEqual({ authenticated: false, error: 'Session expired' })
+  })
+
   it('get answers unknown keys with their own errors', async () => {
     const c = await client()
     expect(await c.request({ get: ['fps', 'nope'] }, 2)).toEqual([{ fps: expect.any(Number) }, { error: 'Unknown key', key: 'nope', message: 'No key "nope" in camera API v1' }])
@@ -277,6 +286,7 @@ describe('camera API v1: bad input and limits', () => {
     expect(await c.request('null')).toEqual([{ error: 'Invalid JSON', message: 'Expected a JSON object' }])
     c.ws.send(Buffer.from([1, 2, 3]), { binary: true })
     expect(await c.next()).toEqual({ error: 'Invalid JSON', message: 'Binary frames are not supported; send JSON text' })
+    expect(await c.request('{"__proto__": {"brightness": 1}}')).toEqual([{ error: 'Unknown key', key: '__proto__', message: 'No key "__proto__" in camera API v1' }])
     expect(await c.request({ get: ['fps'] })).toEqual([{ fps: expect.any(Number) }])
   })
 

@@ -101,3 +101,18 @@ describe('camera model', () => {
     await model.stop()
   })
 })
+
+describe('camera model start', () => {
+  it('survives a controller that fails to connect: link down, writes answered "Device unavailable"', async () => {
+    const sim = new SimController({ ackDelayMs: 1 })
+    sim.connect = async () => {
+      throw new Error('no such port /dev/ttyUSB9')
+    }
+    const model = new CameraModel({ controller: sim, store: new Store(':memory:', silentLogger()), log: silentLogger(), timeoutMs: 100 })
+    await model.start()
+    expect(model.link.state).toBe('disconnected')
+    const o = await model.write({ brightness: 5 }, ALL)
+    expect(o.failed).toEqual([{ error: 'Device unavailable', key: 'brightness', message: 'Device not connected' }])
+    await model.stop()
+  })
+})

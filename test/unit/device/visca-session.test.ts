@@ -92,7 +92,7 @@ describe('VISCA session against the emulator', () => {
     const fast = session.apply({ sharpness: 20 }) // socket 2, completes first
     expect((await fast).sharpness).toMatchObject({ ok: true })
     await slow
-    expect(traffic.some((e) => e.text === 'ACK socket 2')).toBe(true)
+    expect(traffic.some((e) => e.text === 'ACK socket 2 (sharpness=20)')).toBe(true)
   })
 
   it('ignores a completion for an empty socket (corrupt fault)', async () => {

@@ -228,13 +228,13 @@ export class PcpEmulator extends EventEmitter<PcpEmulatorEvents> {
 
   #reply(seq: number, verb: 'ACK' | 'NAK', args: string[], line?: string): void {
     if (this.fault.kind === 'silent') return
-    // Words may echo what the host sent (an unknown key or verb): keep them printable, free of '*'
-    // and short, so even an answer to garbage is a valid frame.
-    const words = args
-      .flatMap((a) => a.split(' '))
-      .filter(Boolean)
-      .map((w) => w.replace(/[^\x21-\x29\x2b-\x7e]/g, '?').slice(0, 40))
-    while (words.join(' ').length > 180) words.pop()
+    // A NAK may echo what the host sent (an unknown key or verb): keep it printable, free of '*' and
+    // short, so even an answer to garbage is a valid frame.
+    let words = args.flatMap((a) => a.split(' ')).filter(Boolean)
+    if (verb === 'NAK') {
+      words = words.map((w) => w.replace(/[^\x21-\x29\x2b-\x7e]/g, '?').slice(0, 40))
+      while (words.join(' ').length > 180) words.pop()
+    }
     const reply = encodeFrame(seq, verb, words)
     if (line !== undefined) this.#last = { line, reply }
     if (this.fault.kind === 'corrupt' && !this.#corrupted.has(seq)) {

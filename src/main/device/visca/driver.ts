@@ -344,9 +344,17 @@ export class ViscaSession extends EventEmitter<SessionEvents> implements DeviceS
         reply = s.reply
       }
       this.lastRxAt = Date.now()
-      this.#entry('rx', toHex(ev.bytes), describeReply(reply))
+      const about = this.#labelFor(reply)
+      this.#entry('rx', toHex(ev.bytes), about ? `${describeReply(reply)} (${about})` : describeReply(reply))
       this.#reply(reply)
     }
+  }
+
+  /** Which message a reply is about, for the traffic log. */
+  #labelFor(r: ViscaReply): string | undefined {
+    if (r.kind === 'ack' || (r.kind === 'completion' && r.socket === 0)) return this.#waiting?.label
+    if (r.kind === 'completion' || r.kind === 'error') return (r.socket ? this.#sockets.get(r.socket)?.label : undefined) ?? this.#waiting?.label
+    return undefined
   }
 
   #reply(r: ViscaReply): void {

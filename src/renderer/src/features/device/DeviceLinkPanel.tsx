@@ -1,5 +1,4 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
-import type { ExtraControl } from '../../../../shared/camera-keys.ts'
 import type { DeviceStatus, DeviceTrafficEntry, SerialPortChoice } from '../../../../shared/ui-api/index.ts'
 import { DEVICE_SIM_BUTTONS, DEVICE_SIM_FAULTS } from '../../../../shared/ui-api/index.ts'
 import { useConnectionState, useTopic, useTransport } from '../../transport/context.tsx'
@@ -42,7 +41,7 @@ export function DeviceLinkPanel() {
       {status && <LinkCard status={status} />}
       {status && <SourceCard status={status} run={run} />}
       {status?.sim && <EmulatorCard status={status} run={run} />}
-      {status?.protocol === 'visca' && status.link.state === 'connected' && <ViscaExtras run={run} />}
+      {status?.protocol === 'visca' && status.link.state === 'connected' && <ViscaExtras />}
       <TrafficCard entries={traffic} onClear={() => setTraffic([])} />
       {!status && <p className="hint">Reading the device status… ({transport.kind})</p>}
     </div>
@@ -236,72 +235,42 @@ function EmulatorCard({ status, run }: { status: DeviceStatus; run: Run }) {
 }
 
 const BUTTON_LABELS: Record<(typeof DEVICE_SIM_BUTTONS)[number], string> = {
-  light1: 'Light 1',
-  light2: 'Light 2',
-  record: 'Record',
-  main: 'Switch main camera',
-  head2: 'Plug/unplug head 2',
+  light1: 'Light 1 button',
+  light2: 'Light 2 button',
+  record: 'Rec button',
+  main: 'Main camera button',
+  head2: 'Head 2 plug',
 }
 
-function ViscaExtras({ run }: { run: Run }) {
+/** What a VISCA camera reports about its extras (the controls themselves are the camera section's "Device controls"). */
+function ViscaExtras() {
   const transport = useTransport()
-  const [extras, setExtras] = useState<ExtraControl[]>([])
-  const [values, setValues] = useState<Record<string, unknown>>({})
-  const [draft, setDraft] = useState<Record<string, number>>({})
-  const refresh = useCallback(() => {
-    transport.call('device.extras', {}).then((r) => r.values && setValues(r.values), () => undefined)
-  }, [transport])
+  const [values, setValues] = useState<Record<string, unknown> | null>(null)
   useEffect(() => {
-    transport.call('camera.get', {}).then((s) => setExtras(s.extras), () => undefined)
+    const refresh = () => transport.call('device.extras', {}).then((r) => setValues(r.values), () => undefined)
     refresh()
-    const t = setInterval(refresh, 2000)
+    const t = setInterval(refresh, 1000)
     return () => clearInterval(t)
-  }, [transport, refresh])
-  const send = (name: string, args: Record<string, unknown>) =>
-    run(async () => {
-      const r = await transport.call('camera.command', { name, args })
-      if (r.result && typeof r.result === 'object') setValues(r.result as Record<string, unknown>)
-    })
+  }, [transport])
+  if (!values) return null
+  const v = (k: string, unit = '') => (values[k] === undefined ? '?' : `${String(values[k])}${unit}`)
   return (
     <div className="card" data-testid="visca-extras">
-      <h2>Camera controls (VISCA)</h2>
-      <p className="hint">
-        Power {String(values.power ?? '?')}, zoom {String(values.zoom ?? '?')} %, focus {String(values['focus-mode'] ?? '?')} {values.focus !== undefined ? `at ${String(values.focus)} %` : ''}, last preset{' '}
-        {String(values.preset ?? '?')}
-      </p>
-      {extras.map((x) => (
-        <div key={x.name} className="device-extra" title={x.description}>
-          <span className="device-extra-label">{x.label}</span>
-          {x.kind === 'action' && (
-            <button type="button" onClick={() => void send(x.name, {})}>
-              {x.label}
-            </button>
-          )}
-          {x.kind === 'select' &&
-            x.options?.map((o) => (
-              <button key={o} type="button" onClick={() => void send(x.name, { value: o })}>
-                {o}
-              </button>
-            ))}
-          {x.kind === 'range' && (
-            <>
-              <input
-                type="range"
-                min={x.min}
-                max={x.max}
-                step={x.step ?? 1}
-                value={draft[x.name] ?? (typeof values[x.name] === 'number' ? (values[x.name] as number) : x.min)}
-                onChange={(e) => setDraft((d) => ({ ...d, [x.name]: Number(e.target.value) }))}
-                aria-label={x.label}
-              />
-              <output>{String(draft[x.name] ?? values[x.name] ?? '—')}</output>
-              <button type="button" onClick={() => void send(x.name, { value: draft[x.name] ?? x.min })}>
-                Set
-              </button>
-            </>
-          )}
-        </div>
-      ))}
+      <h2>VISCA camera</h2>
+      <dl className="device-facts">
+        <dt>Power</dt>
+        <dd>{v('power')}</dd>
+        <dt>Zoom</dt>
+        <dd>{v('zoom', ' %')}</dd>
+        <dt>Focus</dt>
+        <dd>
+          {v('focus-mode')}
+          {values.focus !== undefined ? `, at ${v('focus', ' %')}` : ''}
+        </dd>
+        <dt>Last preset</dt>
+        <dd>{v('preset')}</dd>
+      </dl>
+      <p className="hint">Zoom, focus, presets and power are in "Device controls" above (docs/protocols/visca.md §7).</p>
     </div>
   )
 }
@@ -350,5 +319,5 @@ const DIR: Record<DeviceTrafficEntry['dir'], string> = { tx: '→ dev', rx: '←
 
 /** PCP PING and its answer; the VISCA power inquiry and its answer. */
 function isHeartbeat(e: DeviceTrafficEntry): boolean {
-  return /\bPING\b/.test(e.raw) || e.raw === '81 09 04 00 FF' || /^90 50 0[23] FF$/.test(e.raw)
+  return /\bPING\b/.test(e.raw) || e.text.includes('cam1-exists?')
 }
