@@ -9,7 +9,7 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WebSocketServer } from 'ws'
-import type { CameraEngine, SimController } from '../src/main/camera/index.ts'
+import { type CameraEngine, SimController } from '../src/main/camera/index.ts'
 import { parseConfig } from '../src/main/config/index.ts'
 import { createCore } from '../src/main/core/index.ts'
 import { ratio, report, type Row, sleep, summarize } from './lib.ts'
@@ -42,7 +42,10 @@ const bareChange = (v: number) => {
 const core = await createCore(
   parseConfig({ port: 0, host: '127.0.0.1', dataDir: mkdtempSync(join(tmpdir(), 'pw-bench-cam-')), logToConsole: false, logLevel: 'warn', adminPassword: 'bench-password', timing: { source: 'none' }, camera: { maxClients: 2000 } }),
 )
-const sim = (core.engines.find((e) => e.name === 'camera') as CameraEngine).model.controller as SimController
+// The camera room's SimController (its `press()` reports any change at once); the app's default
+// controller is the device room's PCP emulator, measured in bench/device.bench.ts.
+const sim = new SimController()
+await (core.engines.find((e) => e.name === 'camera') as CameraEngine).model.replaceController(sim)
 const pwUrl = `${core.url.replace('http', 'ws')}/api/v1`
 const pwChange = (v: number) => sim.press({ brightness: v })
 

@@ -51,7 +51,7 @@ export const configSchema = z
         /** sim | pcp:PATH[@BAUD] | visca:PATH[@BAUD] | auto */
         source: z.string().default('sim'),
         /** Extra USB vendor:product ids (hex, "0403:6001") that `auto` treats as controllers. */
-        usbIds: z.array(z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/)).default([]),
+        usbIds: z.array(z.string().regex(/^[0-9a-fA-F]{4}:([0-9a-fA-F]{4}|\*)$/)).default([]),
       })
       .prefault({}),
 

@@ -15,6 +15,7 @@ import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { createCameraEngine } from '../camera/index.ts'
 import { createRpcEngine, rpcMessagingPort } from '../rpc/index.ts'
+import { createDeviceEngine } from '../device/index.ts'
 import { TimingEngine } from '../timing/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
@@ -133,11 +134,13 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 
 /** Every engine, in start order (stopped in reverse). */
 function createEngines(ctx: CoreContext): Engine[] {
-  const camera = createCameraEngine(ctx)
+  const device = createDeviceEngine(ctx)
+  const camera = createCameraEngine(ctx, () => device.controller)
   const timing = new TimingEngine(ctx)
   const messaging = new MessagingEngine(ctx)
   return [
     new DiagHubEngine(ctx),
+    device,
     camera,
     timing,
     messaging,
