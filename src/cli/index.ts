@@ -1,10 +1,12 @@
 import { VERSION } from '../main/core/index.ts'
+import { rmonitorServer } from './commands/rmonitor-server.ts'
 import { serve } from './commands/serve.ts'
 import { CliError, type Command } from './command.ts'
 
 /** Every `pitwall` sub-command. */
 const commands: Record<string, Command> = {
   serve,
+  'rmonitor-server': rmonitorServer,
 }
 
 const USAGE = `pitwall ${VERSION}

@@ -63,13 +63,64 @@ export const configSchema = z
         eventId: z.number().int().min(1).default(1),
         /** Cars in the generated race. */
         generatorCars: z.number().int().min(1).max(200).default(24),
+        /** Event name shown to clients for a local source (RedMist `eventName`). */
+        eventName: z.string().max(512).default(''),
+        /** Record every followed RMonitor/RedMist session into <dataDir>/recordings (replayable). */
+        record: z.boolean().default(true),
+        /** Serve the local event as private: RedMist clients must give this access code. */
+        accessCode: z.string().min(1).max(128).optional(),
+        /** A CSV or JSON control-log file to follow (see docs/timing.md). */
+        controlLogFile: z.string().optional(),
+        /** Send the legacy V1 `ReceiveMessage` stream on the RedMist hub too. */
+        legacyV1: z.boolean().default(true),
+        /** Following a RedMist hub (source redmist:URL#EVENTID). */
+        redmist: z
+          .object({
+            protocol: z.enum(['json', 'messagepack']).default('messagepack'),
+            /** OAuth client-credentials token endpoint; no token is sent when empty. */
+            tokenUrl: z.string().url().optional(),
+            clientId: z.string().optional(),
+            clientSecret: z.string().optional(),
+            /** Access code of a private event. */
+            accessCode: z.string().max(128).optional(),
+            /** Full-state resync period (REST), ms. */
+            resyncMs: z.number().int().min(1000).max(600_000).default(5000),
+          })
+          .prefault({}),
       })
       .prefault({}),
 
     messaging: z
       .object({
+        /** Real-time protocol endpoint. */
+        path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).default('/ws'),
+        /** Rooms API WebSocket endpoint. */
+        roomsPath: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).default('/chat'),
+        /** Connections of both dialects together; the upgrade gets HTTP 503 above it. */
         maxConnections: z.number().int().min(1).max(100_000).default(10_000),
+        /** Publications kept per topic (0 = no history). */
         historySize: z.number().int().min(0).max(100_000).default(500),
+        /** Longest a publication stays in history (a message's metadata.ttl can shorten it). */
+        historyTtlSec: z.number().int().min(1).max(365 * 24 * 3600).default(7 * 24 * 3600),
+        /** Direct messages queued per offline user; a full queue refuses (Error 503). */
+        dmQueueSize: z.number().int().min(1).max(100_000).default(100),
+        /** Longest a queued direct message waits (metadata.ttl can shorten it). */
+        dmTtlSec: z.number().int().min(1).max(30 * 24 * 3600).default(3600),
+        /** Server Ping interval. */
+        heartbeatMs: z.number().int().min(20).max(600_000).default(30_000),
+        /** A connection with no inbound frame for this long is closed (4008). */
+        idleTimeoutMs: z.number().int().min(50).max(3_600_000).default(60_000),
+        /** Largest frame processed (bigger: Error 400; 16× bigger: close 1009). */
+        maxFrameBytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+        /** Messages per second per connection (token bucket) and its burst. */
+        rateLimit: z.number().int().min(1).max(100_000).default(100),
+        rateBurst: z.number().int().min(1).max(100_000).default(200),
+        /** A reader with more than this much unsent output is disconnected. */
+        maxBufferedBytes: z.number().int().min(16 * 1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
+        /** Subscription filters per connection. */
+        maxSubscriptions: z.number().int().min(1).max(10_000).default(256),
+        /** AuthStatus token_expiring is sent this long before a token expires. */
+        tokenWarningSec: z.number().int().min(1).max(3600).default(60),
       })
       .prefault({}),
 

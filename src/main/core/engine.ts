@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { CameraChanges, LinkStatus } from '../../shared/camera-keys.ts'
+import type { CarControlLogs, CarPositionPatch, Flag, FlagDuration, SessionStatePatch } from '../../shared/timing.ts'
 import type { EngineStatus } from '../../shared/ui-api/index.ts'
 import type { Auth } from '../auth/index.ts'
 import type { Config } from '../config/index.ts'
@@ -31,6 +32,18 @@ export interface CoreEventMap {
   'camera.change': [changes: CameraChanges]
   /** The camera controller link went up or down. */
   'device.link': [status: LinkStatus]
+  /** Timing: a V2 session patch (null/absent = unchanged) of the one timing store. */
+  'timing.session': [patch: SessionStatePatch]
+  /** Timing: the car patches of one batch. */
+  'timing.car': [patches: CarPositionPatch[]]
+  /** Timing: the flag history or the current flag changed. */
+  'timing.flags': [flagDurations: FlagDuration[], currentFlag: Flag]
+  /** Timing: the control log changed (the whole event log, carNumber ''). */
+  'timing.controllog': [log: CarControlLogs]
+  /** Timing: every car was cleared (timing-system reset, source switch). */
+  'timing.reset': []
+  /** A direct message was sent to a user (delivered or queued): the desktop shell shows a notification. */
+  'messaging.direct': [dm: { from: string | null; to: string; text: string; messageId: string; sentAt: number; status: string }]
   /**
    * Something a person at the desktop should see as a native notification (a direct message, a flag
    * change). Any room may emit it; the desktop shell shows it unless muted or switched off for that

@@ -9,6 +9,7 @@ import { type Core, createCore } from '../core/index.ts'
 import { LanError } from '../lan/index.ts'
 import { UiError } from '../uiapi/index.ts'
 import { deepLinkFromArgv, parseDeepLink, PROTOCOL } from './deeplink.ts'
+import { type Feeds, followFeeds, type LiveFacts } from './feeds.ts'
 import { IPC, mountIpcUiApi } from './ipc.ts'
 import { appMenuTemplate } from './menu.ts'
 import { Notifier } from './notify.ts'
@@ -137,8 +138,18 @@ export async function runDesktop(): Promise<void> {
   let status: StatusInfo | null = null
   let trayState: TrayState = trayStateFrom(null)
   const tray = new Tray(trayImage(trayState))
-  const refreshTray = () => {
-    trayState = trayStateFrom(status)
+  // Topics may send their first value while subscribing: everything the callback touches exists before.
+  let liveFacts: LiveFacts = {}
+  let feeds: Feeds | undefined
+  feeds = followFeeds(core.ctx.ui, ctx, (facts, before) => {
+    liveFacts = facts
+    refreshTray()
+    if (facts.flag && facts.flag !== before.flag && facts.flag !== 'none' && before.flag !== undefined) {
+      notifier.notify({ kind: 'flag', title: `Flag: ${facts.flag}`, body: status?.engines.timing?.detail ?? 'The track flag changed' })
+    }
+  })
+  function refreshTray() {
+    trayState = trayStateFrom(status, liveFacts)
     tray.setImage(trayImage(trayState))
     tray.setToolTip(tooltip(trayState, core.ctx.config.name))
     tray.setContextMenu(
@@ -147,6 +158,7 @@ export async function runDesktop(): Promise<void> {
           open: () => show(),
           quit: () => app.quit(),
           setMuted: (muted) => settings.set({ muted }),
+          ...(feeds?.setRecording ? { setRecording: (on: boolean) => void feeds!.setRecording!(on).catch((err: Error) => log.warn({ err: err.message }, 'recording from the tray failed')) } : {}),
           installUpdate: () => {
             quitting = true
             updates.install()
@@ -157,12 +169,9 @@ export async function runDesktop(): Promise<void> {
   }
   tray.on('click', () => show())
   refreshTray()
-  let lastFlag = trayState.flag
   const offStatus = core.ctx.ui.subscribe('status', {}, ctx, (s) => {
     status = s as StatusInfo
     refreshTray()
-    if (trayState.flag !== lastFlag && trayState.flag !== 'none') notifier.notify({ kind: 'flag', title: `Flag: ${trayState.flag}`, body: trayState.timingDetail ?? 'Track flag changed' })
-    lastFlag = trayState.flag
   })
   settings.onChange(refreshTray)
   updates.onChange((u) => {
@@ -203,6 +212,7 @@ export async function runDesktop(): Promise<void> {
     if (stopped) return
     event.preventDefault()
     offStatus()
+    feeds?.stop()
     core.ctx.events.off('notify', onNotify)
     updates.stop()
     ipc.close()

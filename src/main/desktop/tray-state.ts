@@ -20,18 +20,24 @@ const FLAG_ALIASES: Record<string, FlagColour> = {
   green: 'green', yellow: 'yellow', fcy: 'yellow', caution: 'yellow', red: 'red', white: 'white', checkered: 'checkered', finish: 'checkered', chequered: 'checkered',
 }
 
-/** Engines are looked up by name: 'device' (or 'camera') and 'timing'; timing may report `flag`. */
-export function trayStateFrom(status: StatusInfo | null): TrayState {
+/**
+ * Engines are looked up by name: 'device' (or 'camera') and 'timing' (which may report `flag`); live facts
+ * from the camera and timing topics (desktop/feeds.ts), when there, win over the engines' coarser status.
+ */
+export function trayStateFrom(status: StatusInfo | null, live: { flag?: FlagColour; deviceLink?: string; deviceDetail?: string; recording?: boolean } = {}): TrayState {
   const dev = status?.engines.device ?? status?.engines.camera
   const tim = status?.engines.timing
   const rawFlag = typeof tim?.flag === 'string' ? tim.flag.toLowerCase() : ''
+  const device: TrayState['device'] = live.deviceLink ? (live.deviceLink === 'connected' ? 'connected' : 'disconnected') : !dev ? 'none' : dev.state === 'running' ? 'connected' : 'disconnected'
+  const deviceDetail = live.deviceDetail ?? dev?.detail
+  const recording = live.recording ?? (typeof dev?.recording === 'boolean' ? dev.recording : undefined)
   return {
-    device: !dev ? 'none' : dev.state === 'running' ? 'connected' : 'disconnected',
-    ...(dev?.detail ? { deviceDetail: dev.detail } : {}),
+    device,
+    ...(deviceDetail ? { deviceDetail } : {}),
     timing: !tim ? 'none' : tim.state === 'running' ? 'live' : 'idle',
     ...(tim?.detail ? { timingDetail: tim.detail } : {}),
-    flag: FLAG_ALIASES[rawFlag] ?? 'none',
-    ...(typeof dev?.recording === 'boolean' ? { recording: dev.recording } : {}),
+    flag: live.flag ?? FLAG_ALIASES[rawFlag] ?? 'none',
+    ...(recording !== undefined ? { recording } : {}),
   }
 }
 
