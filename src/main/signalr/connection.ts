@@ -370,8 +370,10 @@ export class Connection implements HubConnectionInfo {
     this.#state = 'open'
     // The handshake answer is always a text frame: JSON + 0x1E.
     const t = this.#transport!
-    this.#lastSent = Date.now()
     t.send(textEncoder.encode(writeHandshakeResponse()), true)
+    // Spread the first keepalive over half an interval so clients that connect together (a restart, a
+    // venue's Wi-Fi coming back) are not all pinged in the same sweep.
+    this.#lastSent = Date.now() - Math.floor(Math.random() * this.#s.keepAliveMs * 0.5)
     this.#host.opened(this)
     if (rest.length && this.#state === 'open') this.receive(rest)
   }
