@@ -134,9 +134,6 @@ export class Connection implements HubConnectionInfo {
   get currentTransport(): ServerTransport | undefined {
     return this.#transport
   }
-  get hasTransport(): boolean {
-    return this.#transport !== undefined
-  }
 
   /** Events a transport reports to this connection; stale transports (replaced on reconnect) are ignored. */
   eventsFor(getTransport: () => ServerTransport | undefined): TransportEvents {
