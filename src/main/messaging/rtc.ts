@@ -200,9 +200,13 @@ class RtcConnection implements HubConnection {
     return true
   }
 
-  deliverDirect(dm: DirectEnvelope, queued = false): boolean {
-    if (dm.binary) return this.#send(buildBinary(0x02, dm.from.user ?? 'server', dm.binary), true, dm.priority)
-    return this.#send(renderDirect(dm, queued), false, dm.priority)
+  deliverDirect(dm: DirectEnvelope, queued = false, written?: () => void): boolean {
+    if (!this.#writable(dm.priority)) return false
+    const data = dm.binary ? buildBinary(0x02, dm.from.user ?? 'server', dm.binary) : renderDirect(dm, queued)
+    this.#ws.send(data, { binary: !!dm.binary }, (err) => {
+      if (!err) written?.()
+    })
+    return true
   }
 
   notify(n: NotificationInfo): boolean {

@@ -131,9 +131,10 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
           metadata: { transport: c.transport },
           lastSeq: 0,
           deliver: () => false,
-          deliverDirect: (dm, queued) => {
+          deliverDirect: (dm, queued, written) => {
             // Live ones reach the page through the 'direct' event below; queued ones are replayed from here.
             if (queued) emit({ kind: 'direct', direct: remember(dm, 'delivered') })
+            written?.()
             return true
           },
           notify: () => false,
