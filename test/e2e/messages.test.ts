@@ -77,7 +77,7 @@ describe('Messages page', () => {
     await page.locator('.msg-text', { hasText: 'box this lap' }).waitFor()
     // The default room: broadcast from the page, received on /ws.
     await conv('general').click()
-    await page.getByLabel('Message').fill('pit window open')
+    await page.getByLabel('Message', { exact: true }).fill('pit window open')
     await page.getByRole('button', { name: 'Send' }).click()
     await page.locator('.msg-text', { hasText: 'pit window open' }).waitFor()
     const got = await lan.next('Broadcast')
@@ -93,9 +93,16 @@ describe('Messages page', () => {
     await conv('crew1').locator('.badge', { hasText: '1' }).waitFor()
     await conv('crew1').click()
     await page.locator('.msg-text', { hasText: 'tyres?' }).waitFor()
-    await page.getByLabel('Message').fill('softs')
+    await page.getByLabel('Message', { exact: true }).fill('softs')
     await page.getByRole('button', { name: 'Send' }).click()
     expect((await lan.next('DirectMessage')).data).toMatchObject({ from_user: 'admin', payload: { message: 'softs' } })
+    // A direct message to someone never connected: queued, shown as such.
+    await core.ctx.auth.createUser({ username: 'crew2', password: 'crew-password-2', role: 'viewer' })
+    await page.getByLabel('Message a user').fill('crew2')
+    await page.getByLabel('Message a user').press('Enter')
+    await page.getByLabel('Message', { exact: true }).fill('call me')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('.msg', { hasText: 'call me' }).filter({ hasText: 'queued (offline)' }).waitFor()
     await page.screenshot({ path: join(SHOTS, 'messages.png'), fullPage: true })
     // Offline presence when the LAN client leaves.
     await lan.close()
