@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react'
 import type { ConnectionState, UiTransport } from '../../shared/ui-api/index.ts'
 import { features } from './features/index.ts'
 import { LoginPage } from './LoginPage.tsx'
-import { navigate, useRoute } from './route.ts'
+import { useRoute } from './route.ts'
 import { forgetToken, logout, probeToken, savedToken, uiSocketUrl } from './session.ts'
 import { ShellContext, type ShellApi, useShell } from './shell.ts'
 import { useDesktop } from './stores/desktop.ts'
@@ -42,26 +42,28 @@ function BrowserApp() {
     return token ? { token } : null
   })
   const [notice, setNotice] = useState<string>()
-  const transport = useMemo<UiTransport | null>(() => {
-    if (!session) return null
-    const token = session.token ?? undefined
-    return new WsTransport({ url: uiSocketUrl(), token, probe: token ? () => probeToken(token) : undefined })
-  }, [session])
-
+  const [transport, setTransport] = useState<UiTransport | null>(null)
+  // One transport per login; made and closed by the effect, so React's double-run of effects in
+  // development (StrictMode) cannot leave the page on a closed socket.
   useEffect(() => {
-    if (!transport) return undefined
-    const off = transport.onState((s) => {
+    if (!session) return undefined
+    const token = session.token ?? undefined
+    const t = new WsTransport({ url: uiSocketUrl(), token, probe: token ? () => probeToken(token) : undefined })
+    const off = t.onState((s) => {
       if (s !== 'unauthenticated') return
       forgetToken()
       setNotice('Your session ended. Log in again.')
       setSession(null)
     })
+    setTransport(t)
     return () => {
       off()
-      transport.close()
+      t.close()
+      setTransport(null)
     }
-  }, [transport])
+  }, [session])
 
+  if (session && !transport) return null // connecting: the shell appears on the next render
   if (!session || !transport) {
     return (
       <LoginPage
@@ -116,10 +118,9 @@ function Shell() {
   }, [transport, connection, setSession])
   useTopic('status', {}, useStatus.getState().set)
 
+  // An empty or unknown route shows the first page without rewriting the URL (a rewrite could race a
+  // navigation the user, a deep link or a test makes meanwhile).
   const current = features.find((f) => f.id === route.page) ?? features[0]!
-  useEffect(() => {
-    if (!features.some((f) => f.id === route.page)) navigate(features[0]!.id)
-  }, [route.page])
   const Page = current.component
 
   return (
