@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../helpers/web-build.ts'
-import type { CameraEngine, SimController } from '../../src/main/camera/index.ts'
+import { type CameraEngine, SimController } from '../../src/main/camera/index.ts'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
 import { V1Client, wsUrl } from '../helpers/v1-client.ts'
@@ -33,6 +33,9 @@ beforeAll(async () => {
     parseConfig({ port: 0, host: '127.0.0.1', dataDir, logToConsole: false, adminPassword: 'test-admin-pw', timing: { source: 'none' }, device: { source: 'sim' } }),
     { webRoot: WEB_ROOT },
   )
+  // This page test drives the camera room's SimController (its fine-grained hooks); the device
+  // room's part of the page (the PCP emulator's link and traffic) is test/e2e/device-page.test.ts.
+  await (core.engines.find((e) => e.name === 'camera') as CameraEngine).model.replaceController(new SimController())
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,

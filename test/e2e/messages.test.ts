@@ -70,12 +70,14 @@ describe('Messages page', () => {
 
     // Presence of the LAN client.
     await page.locator('.msg-presence li', { hasText: 'crew1' }).filter({ hasText: 'online' }).waitFor()
+    // The pit box's devices: the (simulated) camera controller.
+    await page.locator('.msg-presence li', { hasText: 'Camera controller' }).filter({ hasText: 'connected' }).waitFor()
     // A topic with history.
     await conv('chat.crew').click()
     await page.locator('.msg-text', { hasText: 'box this lap' }).waitFor()
     // The default room: broadcast from the page, received on /ws.
     await conv('general').click()
-    await page.getByLabel('Message').fill('pit window open')
+    await page.getByLabel('Message', { exact: true }).fill('pit window open')
     await page.getByRole('button', { name: 'Send' }).click()
     await page.locator('.msg-text', { hasText: 'pit window open' }).waitFor()
     const got = await lan.next('Broadcast')
@@ -85,13 +87,22 @@ describe('Messages page', () => {
     await lan.request({ type: 'Broadcast', data: { topic: 'chat.crew', payload: { message: 'copy' } }, id: 'b2' })
     await conv('chat.crew').locator('.badge', { hasText: '1' }).waitFor()
     // A direct message to admin: a Direct entry with an unread badge; open it, reply.
-    await lan.request({ type: 'DirectMessage', data: { target_user: 'admin', payload: { message: 'tyres?' } }, id: 'd' })
+    // The person on the page counts as admin's connection: delivered, not queued.
+    const dmAck = await lan.request({ type: 'DirectMessage', data: { target_user: 'admin', payload: { message: 'tyres?' } }, id: 'd' })
+    expect(dmAck).toMatchObject({ type: 'Ack', data: { status: 'delivered', delivered_to: [expect.any(String)] } })
     await conv('crew1').locator('.badge', { hasText: '1' }).waitFor()
     await conv('crew1').click()
     await page.locator('.msg-text', { hasText: 'tyres?' }).waitFor()
-    await page.getByLabel('Message').fill('softs')
+    await page.getByLabel('Message', { exact: true }).fill('softs')
     await page.getByRole('button', { name: 'Send' }).click()
     expect((await lan.next('DirectMessage')).data).toMatchObject({ from_user: 'admin', payload: { message: 'softs' } })
+    // A direct message to someone never connected: queued, shown as such.
+    await core.ctx.auth.createUser({ username: 'crew2', password: 'crew-password-2', role: 'viewer' })
+    await page.getByLabel('Message a user').fill('crew2')
+    await page.getByLabel('Message a user').press('Enter')
+    await page.getByLabel('Message', { exact: true }).fill('call me')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('.msg', { hasText: 'call me' }).filter({ hasText: 'queued (offline)' }).waitFor()
     await page.screenshot({ path: join(SHOTS, 'messages.png'), fullPage: true })
     // Offline presence when the LAN client leaves.
     await lan.close()

@@ -51,7 +51,11 @@ export function registerCameraUiApi(ctx: CoreContext, model: CameraModel, client
       const visible = filter(changes, readable)
       if (visible) emit({ type: 'change', changes: visible })
     }
-    const onLink = (link: CameraSnapshot['link']) => emit({ type: 'link', link })
+    const onLink = (link: CameraSnapshot['link']) => {
+      emit({ type: 'link', link })
+      // A (re)connect may bring another driver (device.setSource): its capabilities and extras differ.
+      if (link.state === 'connected') emit({ type: 'snapshot', snapshot: snapshot(c.principal) })
+    }
     model.on('change', onChange)
     model.on('link', onLink)
     return () => {

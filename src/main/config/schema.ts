@@ -51,7 +51,7 @@ export const configSchema = z
         /** sim | pcp:PATH[@BAUD] | visca:PATH[@BAUD] | auto */
         source: z.string().default('sim'),
         /** Extra USB vendor:product ids (hex, "0403:6001") that `auto` treats as controllers. */
-        usbIds: z.array(z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/)).default([]),
+        usbIds: z.array(z.string().regex(/^[0-9a-fA-F]{4}:([0-9a-fA-F]{4}|\*)$/)).default([]),
       })
       .prefault({}),
 
@@ -129,6 +129,21 @@ export const configSchema = z
         keepAliveMs: z.number().int().min(100).max(600_000).default(15_000),
         clientTimeoutMs: z.number().int().min(200).max(3_600_000).default(30_000),
         handshakeTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+      })
+      .prefault({}),
+
+    rpc: z
+      .object({
+        /** Largest SignalR message on /hubs/rpc (bytes); bigger closes the connection. */
+        maxMessageBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(1024 * 1024),
+        /** Largest packed parameters or data of one call (bytes); bigger gets a payload_too_large reply. */
+        maxPayloadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+        /** Requests one connection may have in flight; more get a limit_reached reply. */
+        maxInFlight: z.number().int().min(1).max(10_000).default(64),
+        /** A client silent this long is dropped. Upstream AyCode clients ping every 60 s, hence 180 s. */
+        clientTimeoutMs: z.number().int().min(1000).max(3_600_000).default(180_000),
+        /** Items the run plan DataSource holds at most. */
+        runPlanMaxItems: z.number().int().min(1).max(10_000).default(500),
       })
       .prefault({}),
 

@@ -102,6 +102,7 @@ export class SseTransport implements ServerTransport {
     this.#res = res
     this.#events = events
     this.#maxBuffered = maxBuffered
+    res.on('error', () => {}) // 'close' follows
     res.on('close', () => {
       const wasDone = this.#done
       this.#done = true
@@ -177,10 +178,6 @@ export class LongPollingTransport implements ServerTransport {
     return this.#parked !== undefined
   }
 
-  get ended(): boolean {
-    return this.#ended
-  }
-
   /** The first GET after negotiate: answered at once so the client knows it is connected. */
   connect(res: ServerResponse): void {
     this.#respond(res, 200, undefined)
@@ -202,6 +199,7 @@ export class LongPollingTransport implements ServerTransport {
       this.#respond(res, 200, undefined)
     }, this.#pollTimeoutMs)
     this.#parked = { res, timer }
+    res.on('error', () => {})
     res.once('close', () => {
       if (this.#parked?.res !== res) return
       clearTimeout(timer)

@@ -3,6 +3,7 @@ import { useSession } from '../../stores/session.ts'
 import { useConnectionState, useTopic } from '../../transport/context.tsx'
 import { useCamera } from './camera-store.ts'
 import { CameraControls, ExtraControls } from './CameraControls.tsx'
+import { DeviceLinkPanel } from './DeviceLinkPanel.tsx'
 
 /** The camera controller: link state, a live control for every v1 key, and the device's extra controls. */
 export function DevicePage() {
@@ -32,6 +33,7 @@ export function DevicePage() {
       )}
       <CameraControls />
       {snapshot && <ExtraControls extras={snapshot.extras} canUse={extrasReason} />}
+      <DeviceLinkPanel />
     </section>
   )
 }

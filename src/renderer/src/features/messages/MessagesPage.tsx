@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useMemo, useState } from 'react'
+import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { MessagingLiveEvent } from '../../../../shared/ui-api/index.ts'
 import { Empty } from '../../components/Empty.tsx'
 import { useConnectionState, useTopic, useTransport } from '../../transport/context.tsx'
@@ -35,6 +35,7 @@ export function MessagesPage() {
   const [draft, setDraft] = useState('')
   const [newTopic, setNewTopic] = useState('')
   const [newRoom, setNewRoom] = useState('')
+  const [newPeer, setNewPeer] = useState('')
 
   const refresh = useCallback(() => {
     transport.call('messaging.overview', {}).then(
@@ -52,9 +53,15 @@ export function MessagesPage() {
     transport.call('messaging.directs', {}).then((d) => useMessages.getState().setDirects(d), () => {})
   }, [transport, connection, refresh])
 
+  // Connections and rooms change in bursts (a tablet reconnecting): refetch the overview at most every 300 ms.
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  useEffect(() => () => clearTimeout(pending.current), [])
   useTopic('messaging.live', {}, (e: MessagingLiveEvent) => {
-    if (e.kind === 'changed') refresh()
-    else useMessages.getState().apply(e)
+    if (e.kind !== 'changed') return useMessages.getState().apply(e)
+    pending.current ??= setTimeout(() => {
+      pending.current = undefined
+      refresh()
+    }, 300)
   })
 
   // Load a topic's history when it is opened.
@@ -75,7 +82,7 @@ export function MessagesPage() {
     return [...all].filter((t) => !roomTopics.has(t) && !t.startsWith('timing.car.')).sort()
   }, [s.overview, s.liveTopics, roomTopics])
   const people = (s.overview?.presence ?? []).filter((p) => p.user_id !== me)
-  const dmPeers = [...new Set([...s.directs.map((d) => dmPeer(d, me)), ...people.filter((p) => p.status === 'online').map((p) => p.user_id)])].sort()
+  const dmPeers = [...new Set([...s.directs.map((d) => dmPeer(d, me)), ...people.map((p) => p.user_id), ...(s.selected?.startsWith('dm:') ? [s.selected.slice(3)] : [])])].sort()
   const devices = (s.overview?.connections ?? []).filter((c) => !c.user || c.dialect === 'rooms')
 
   const send = async (e: FormEvent) => {
@@ -97,6 +104,11 @@ export function MessagesPage() {
     e.preventDefault()
     if (newTopic.trim()) s.select(`topic:${newTopic.trim()}`)
     setNewTopic('')
+  }
+  const openPeer = (e: FormEvent) => {
+    e.preventDefault()
+    if (newPeer.trim()) s.select(`dm:${newPeer.trim()}`)
+    setNewPeer('')
   }
   const createRoom = async (e: FormEvent) => {
     e.preventDefault()
@@ -159,6 +171,9 @@ export function MessagesPage() {
               <Item key={p} k={`dm:${p}`} label={p} />
             ))}
           </ul>
+          <form onSubmit={openPeer} className="msg-inline">
+            <input value={newPeer} onChange={(e) => setNewPeer(e.target.value)} placeholder="Message a user" aria-label="Message a user" />
+          </form>
         </div>
         <div className="msg-main">
           {!s.selected ? (
@@ -200,7 +215,12 @@ export function MessagesPage() {
           </ul>
           <h3>Devices</h3>
           <ul>
-            {devices.length === 0 && <li className="hint">No devices connected.</li>}
+            {s.overview?.controller && (
+              <li title={s.overview.controller.detail}>
+                <span className={`dot ${s.overview.controller.state === 'connected' ? 'dot-on' : 'dot-off'}`} /> Camera controller <span className="hint">{s.overview.controller.state}</span>
+              </li>
+            )}
+            {devices.length === 0 && <li className="hint">No LAN devices connected.</li>}
             {devices.map((c) => (
               <li key={c.id} title={c.subscriptions.join(', ')}>
                 <span className="dot dot-on" /> {c.clientId} <span className="hint">{c.dialect === 'rtc' ? '/ws' : c.path} · {c.address}</span>
