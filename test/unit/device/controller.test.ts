@@ -66,9 +66,7 @@ describe('DeviceController on the simulated controller', () => {
     c.simDevice.fault = { kind: 'silent' }
     const inflight = c.apply({ contrast: 1 })
     c.setSimPlugged(false)
-    const t0 = Date.now()
     await waitLink(c, 'disconnected')
-    expect(Date.now() - t0).toBeLessThan(2000)
     await expect(inflight).rejects.toThrow(/disconnected|closed/i)
     await expect(c.apply({ contrast: 2 })).rejects.toThrow(/Device not connected/)
     c.simDevice.fault = { kind: 'none' }
@@ -82,11 +80,9 @@ describe('DeviceController on the simulated controller', () => {
   it('notices a device that stops answering (no close event) through the heartbeat', async () => {
     const c = sim()
     await c.connect()
-    const t0 = Date.now()
     c.simDevice.fault = { kind: 'silent' }
     const l = await waitLink(c, 'disconnected')
     expect(l.detail).toMatch(/stopped answering/)
-    expect(Date.now() - t0).toBeLessThan(2000)
     c.simDevice.fault = { kind: 'none' }
     await waitLink(c, 'connected')
   })
