@@ -325,10 +325,19 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
   }
 
   async #openSerial(path: string, baudRate: number): Promise<Transport> {
+    // Opening can block on a wedged driver: give up after a while (and close the port if it opens late).
+    const opening = SerialTransport.open({ path, baudRate, binding: this.#binding })
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`open took longer than ${this.#t.handshakeTimeoutMs} ms`)), this.#t.handshakeTimeoutMs)
+    })
     try {
-      return await SerialTransport.open({ path, baudRate, binding: this.#binding })
+      return await Promise.race([opening, timeout])
     } catch (err) {
+      opening.then((t) => t.close(), () => undefined)
       throw new DeviceError('disconnected', `cannot open ${path}: ${(err as Error).message}`)
+    } finally {
+      clearTimeout(timer)
     }
   }
 

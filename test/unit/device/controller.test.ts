@@ -107,6 +107,14 @@ describe('DeviceController on the simulated controller', () => {
     expect(c.link.state).toBe('connected')
   })
 
+  it('never hangs on a port whose open never completes', async () => {
+    const binding = { list: async () => [], open: () => new Promise<never>(() => {}) }
+    const c = new DeviceController({ source: 'pcp:/dev/wedged', log, binding, hotplug: false, timings: { ...fast, handshakeTimeoutMs: 100 } })
+    cleanup.push(() => c.close())
+    await c.connect()
+    expect(c.link).toEqual({ state: 'disconnected', detail: 'cannot open /dev/wedged: open took longer than 100 ms' })
+  })
+
   it('keeps a bounded traffic log with decoded frames', async () => {
     const c = new DeviceController({ source: 'sim', log, hotplug: false, timings: fast, trafficSize: 20 })
     cleanup.push(() => c.close())
