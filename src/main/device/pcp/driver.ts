@@ -4,7 +4,7 @@ import type { ApplyResults, ExtraControl } from '../../camera/controller.ts'
 import { DeviceError, type DeviceInfo, type DeviceSession, NOT_SUPPORTED, type SessionEvents, type TrafficEntry } from '../session.ts'
 import type { Transport } from '../transport/transport.ts'
 import { encodeFrame, LineSplitter, NAK_TEXT, PCP_VERSION, type PcpFrame, parseFrame, parsePairs } from './codec.ts'
-import { decodeValue, encodeValue, PCP_KEYS, pcpCode, pcpKeyByCode } from './keys.ts'
+import { decodeValue, encodeValue, PCP_KEYS, pcpKeyByCode } from './keys.ts'
 
 export interface PcpSessionOptions {
   /** How long one attempt may wait for its answer (the command is sent twice before failing). */
@@ -369,4 +369,3 @@ export function describe(line: string): string {
   return `#${hex(seq)} ${verb} ${named.join(' ')}`.trim()
 }
 
-export { pcpCode }
