@@ -1,6 +1,7 @@
 // A change reported by the camera controller reaching 50, 500 and 1,000 camera API v1 clients, against
 // a bare `ws` server broadcasting the same bytes, in the same run. The clients live in a child process
-// (camera-broadcast.clients.ts) so they do not share the server's event loop; latency is measured from
+// (camera-broadcast.clients.ts) so they do not share the server's event loop; both subjects' clients are
+// connected at once and the rounds alternate (ABBA), so machine noise falls on both alike; latency is measured from
 // the moment the controller reports the change to each client's 'message' event, on absolute clocks.
 import { type ChildProcess, fork } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -15,9 +16,9 @@ import { ratio, report, type Row, sleep, summarize } from './lib.ts'
 
 const SIZES = (process.env.BENCH_SIZES ?? '50,500,1000').split(',').map(Number)
 const RATE = 100 // changes per second, paced
-const DURATION_MS = Number(process.env.BENCH_MS ?? 2000)
+const DURATION_MS = Number(process.env.BENCH_MS ?? 1000)
 const BURST = 200 // changes back to back, for the saturation case
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2) // alternating bare/pitwall rounds, pooled: machine noise falls on both
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2) // alternating bare/pitwall rounds (ABBA...), pooled: machine noise falls on both
 const now = () => performance.timeOrigin + performance.now()
 
 // --- child process with the clients
@@ -52,17 +53,17 @@ let value = 0
 /** Distinct consecutive values, so every change is broadcast by both subjects. */
 const nextValue = () => (value = (value + 1) % 101)
 
-async function waitAll(expected: number): Promise<void> {
+async function waitAll(group: string, expected: number): Promise<void> {
   const deadline = Date.now() + 15_000
   while (Date.now() < deadline) {
-    if ((await ask({ cmd: 'count' })).count === expected) return
+    if ((await ask({ cmd: 'count', group })).count === expected) return
     await sleep(20)
   }
   throw new Error(`clients did not receive all ${expected} messages`)
 }
 
-async function paced(change: (v: number) => void, clients: number, durationMs = DURATION_MS): Promise<Sample> {
-  await ask({ cmd: 'reset' })
+async function paced(group: string, change: (v: number) => void, clients: number, durationMs = DURATION_MS): Promise<Sample> {
+  await ask({ cmd: 'reset', group })
   const cpu0 = process.cpuUsage()
   const sent: number[] = []
   const total = Math.round((RATE * durationMs) / 1000)
@@ -74,8 +75,8 @@ async function paced(change: (v: number) => void, clients: number, durationMs = 
     sent.push(now())
     change(nextValue())
   }
-  await waitAll(total * clients)
-  return collect(sent, cpu0)
+  await waitAll(group, total * clients)
+  return collect(group, sent, cpu0)
 }
 
 interface Sample {
@@ -86,9 +87,9 @@ interface Sample {
   cpuUs: number
 }
 
-async function collect(sent: number[], cpu0: NodeJS.CpuUsage): Promise<Sample> {
+async function collect(group: string, sent: number[], cpu0: NodeJS.CpuUsage): Promise<Sample> {
   const cpu = process.cpuUsage(cpu0)
-  const r = await ask({ cmd: 'collect', sent })
+  const r = await ask({ cmd: 'collect', group, sent })
   return { lat: r.lat as number[], deliveries: r.deliveries as number, secs: ((r.last as number) - (r.first as number)) / 1000, cpuUs: cpu.user + cpu.system }
 }
 
@@ -100,8 +101,8 @@ function pooled(samples: Sample[], kase: string, subject: string): Row {
   return { case: kase, subject, opsPerSec: deliveries / secs, ...summarize(lat), extra: `server CPU ${(cpuUs / deliveries).toFixed(2)} µs/delivery` }
 }
 
-async function burst(change: (v: number) => void, clients: number): Promise<Sample> {
-  await ask({ cmd: 'reset' })
+async function burst(group: string, change: (v: number) => void, clients: number): Promise<Sample> {
+  await ask({ cmd: 'reset', group })
   const cpu0 = process.cpuUsage()
   const sent: number[] = []
   for (let k = 0; k < BURST; k++) {
@@ -109,40 +110,34 @@ async function burst(change: (v: number) => void, clients: number): Promise<Samp
     change(nextValue())
     if (k % 10 === 9) await new Promise((r) => setImmediate(r)) // let the sockets write, as a real event loop would
   }
-  await waitAll(BURST * clients)
-  return collect(sent, cpu0)
+  await waitAll(group, BURST * clients)
+  return collect(group, sent, cpu0)
 }
 
-async function measure(url: string, change: (v: number) => void, clients: number): Promise<[Sample, Sample]> {
-  await ask({ cmd: 'connect', url, n: clients })
-  await sleep(200)
-  await paced(change, clients, 500) // warm-up
-  const out: [Sample, Sample] = [await paced(change, clients), await burst(change, clients)]
-  await ask({ cmd: 'close' })
-  await sleep(200)
-  return out
-}
+const subjects = { bare: { url: bareUrl, change: bareChange }, pw: { url: pwUrl, change: pwChange } } as const
 
 const cpuOf = (r: Row) => Number(/CPU ([\d.]+)/.exec(r.extra ?? '')?.[1])
 const rows: Row[] = []
 const ratios: string[] = []
 for (const n of SIZES) {
-  const bare: Sample[][] = [[], []]
-  const pw: Sample[][] = [[], []]
+  // both groups connected at once; rounds alternate bare/pitwall as ABBA so drift and noise fall on both
+  for (const [group, sub] of Object.entries(subjects)) await ask({ cmd: 'connect', group, url: sub.url, n })
+  await sleep(300)
+  for (const [group, sub] of Object.entries(subjects)) await paced(group, sub.change, n, 300) // warm-up
+  const samples = { bare: [[], []] as Sample[][], pw: [[], []] as Sample[][] }
   for (let round = 0; round < ROUNDS; round++) {
-    // alternate which subject goes first
     const order = round % 2 === 0 ? (['bare', 'pw'] as const) : (['pw', 'bare'] as const)
     for (const who of order) {
-      const [p, b] = who === 'bare' ? await measure(bareUrl, bareChange, n) : await measure(pwUrl, pwChange, n)
-      const into = who === 'bare' ? bare : pw
-      into[0]!.push(p)
-      into[1]!.push(b)
+      samples[who][0]!.push(await paced(who, subjects[who].change, n))
+      samples[who][1]!.push(await burst(who, subjects[who].change, n))
     }
   }
-  const bp = pooled(bare[0]!, `${RATE} changes/s to ${n} clients`, 'bare ws')
-  const pp = pooled(pw[0]!, `${RATE} changes/s to ${n} clients`, 'pitwall v1')
-  const bb = pooled(bare[1]!, `burst of ${BURST} changes to ${n} clients`, 'bare ws')
-  const pb = pooled(pw[1]!, `burst of ${BURST} changes to ${n} clients`, 'pitwall v1')
+  await ask({ cmd: 'close' })
+  await sleep(300)
+  const bp = pooled(samples.bare[0]!, `${RATE} changes/s to ${n} clients`, 'bare ws')
+  const pp = pooled(samples.pw[0]!, `${RATE} changes/s to ${n} clients`, 'pitwall v1')
+  const bb = pooled(samples.bare[1]!, `burst of ${BURST} changes to ${n} clients`, 'bare ws')
+  const pb = pooled(samples.pw[1]!, `burst of ${BURST} changes to ${n} clients`, 'pitwall v1')
   rows.push(bp, pp, bb, pb)
   ratios.push(`${n} clients paced: p99 ${ratio(pp.p99Ms, bp.p99Ms)} (p50 ${ratio(pp.p50Ms, bp.p50Ms)}), deliveries/s ${ratio(pp.opsPerSec, bp.opsPerSec)} of bare ws`)
   ratios.push(`${n} clients burst: p99 ${ratio(pb.p99Ms, bb.p99Ms)}, deliveries/s ${ratio(pb.opsPerSec, bb.opsPerSec)} of bare ws`)

@@ -76,10 +76,20 @@ async function setup(): Promise<Pub> {
   return (i) => pub.send(`{"i":${i},"ts":${performance.now()},"pad":"${PAD}"}`)
 }
 
+/** Tells the parent (which measures the server's CPU time) where a phase starts and ends. */
+function phase(name: string): Promise<void> {
+  if (!process.send) return Promise.resolve()
+  return new Promise((resolve) => {
+    process.send!({ phase: name })
+    process.once('message', () => resolve())
+  })
+}
+
 async function main(): Promise<void> {
   const publish = await setup()
   // Throughput: a window of WINDOW messages in flight; a message is done when all subscribers have it.
   let next = 0
+  await phase('burst-start')
   const t0 = performance.now()
   await new Promise<void>((resolve) => {
     let done = 0
@@ -91,6 +101,7 @@ async function main(): Promise<void> {
     while (next < Math.min(WINDOW, BURST)) publish(next++)
   })
   const elapsed = performance.now() - t0
+  await phase('burst-end')
   // Latency: paced publishing well under saturation.
   latencies = []
   await new Promise<void>((resolve) => {
@@ -102,11 +113,12 @@ async function main(): Promise<void> {
     const timer = setInterval(() => {
       publish(BURST + i++)
       if (i === PACED) clearInterval(timer)
-    }, 50)
+    }, 100)
   })
   const sorted = Float64Array.from(latencies).sort()
   const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-  console.log(JSON.stringify({ deliveriesPerSec: (BURST * SUBS) / (elapsed / 1000), p50: pct(50), p95: pct(95), p99: pct(99), samples: sorted.length }))
+  process.send?.({ result: { deliveriesPerSec: (BURST * SUBS) / (elapsed / 1000), p50: pct(50), p95: pct(95), p99: pct(99), samples: sorted.length } })
+  process.disconnect?.()
   process.exit(0)
 }
 

@@ -15,11 +15,11 @@ import { frameVarInt, splitVarIntFrames } from '../src/main/signalr/index.ts'
 import { ratio, report, type Row, summarize } from './lib.ts'
 
 const RS = '\x1e'
-const SINGLE_CALLS = 3000
+const SINGLE_CALLS = 1500
 const MANY_CLIENTS = 100
-const MANY_CALLS_EACH = 60
+const MANY_CALLS_EACH = 30
 const FANOUT = 1000
-const BROADCASTS = 30
+const BROADCASTS = 10
 const ARG = { car: 42, lap: 17, time: '1:23.456', gap: 0.482, flags: ['green'] }
 
 type ProtocolName = 'json' | 'messagepack'
@@ -152,6 +152,7 @@ const bare = await bareServer()
 
 const rows: Row[] = []
 const ratios: string[] = []
+const ROUNDS = 3
 for (const protocol of ['json', 'messagepack'] as const) {
   const subjects = [
     { name: 'pitwall hub', url: hubUrl, handshake: true, send: (seq: number) => hub.all.send('Tick', { seq, ...ARG }) },
@@ -165,39 +166,45 @@ for (const protocol of ['json', 'messagepack'] as const) {
       },
     },
   ]
-  const byCase = new Map<string, Row[]>()
-  const add = (r: Row) => {
-    rows.push(r)
-    byCase.set(r.case, [...(byCase.get(r.case) ?? []), r])
-  }
+  // The machine is shared and noisy: connect everything once, warm up, then alternate the subjects for
+  // several rounds and keep each subject's best round.
+  const peers: Array<{ s: (typeof subjects)[number]; one: Peer; many: Peer[]; fan: Peer[] }> = []
   for (const s of subjects) {
-    // Warm-up, then measure.
     const one = await Peer.open(s.url, protocol, s.handshake)
-    await invocations([one], 300)
-    const r1 = await invocations([one], SINGLE_CALLS)
-    add({ case: `${protocol}: invoke, 1 client sequential`, subject: s.name, opsPerSec: r1.opsPerSec, ...summarize(r1.lat) })
-    one.ws.terminate()
-
     const many = await openMany(MANY_CLIENTS, s.url, protocol, s.handshake)
-    const r100 = await invocations(many, MANY_CALLS_EACH)
-    add({ case: `${protocol}: invoke, ${MANY_CLIENTS} clients`, subject: s.name, opsPerSec: r100.opsPerSec, ...summarize(r100.lat) })
-    for (const p of many) p.ws.terminate()
-
     const fan = await openMany(FANOUT, s.url, protocol, s.handshake)
-    await broadcast(fan, s.send) // warm-up
-    const rb = await broadcast(fan, s.send)
-    add({ case: `${protocol}: broadcast to ${FANOUT}`, subject: s.name, opsPerSec: rb.opsPerSec, ...summarize(rb.lat), extra: 'deliveries/s; latency = until the last client has it' })
-    for (const p of fan) p.ws.terminate()
-    await new Promise((r) => setTimeout(r, 200))
+    await invocations([one], 300)
+    await invocations(many, 5)
+    peers.push({ s, one, many, fan })
   }
-  for (const [name, [pw, base]] of byCase) {
-    ratios.push(`${name}: throughput ${ratio(pw!.opsPerSec, base!.opsPerSec)} of bare ws; p50 ${ratio(pw!.p50Ms, base!.p50Ms)}, p99 ${ratio(pw!.p99Ms, base!.p99Ms)}`)
+  const cases = [
+    { name: `${protocol}: invoke, 1 client sequential`, run: (p: (typeof peers)[number]) => invocations([p.one], SINGLE_CALLS) },
+    { name: `${protocol}: invoke, ${MANY_CLIENTS} clients`, run: (p: (typeof peers)[number]) => invocations(p.many, MANY_CALLS_EACH) },
+    { name: `${protocol}: broadcast to ${FANOUT}`, run: (p: (typeof peers)[number]) => broadcast(p.fan, p.s.send), extra: 'deliveries/s; latency = until the last client has it' },
+  ]
+  for (const c of cases) {
+    const best = new Map<string, { opsPerSec: number; lat: number[] }>()
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const p of peers) {
+        const r = await c.run(p)
+        if (!best.has(p.s.name) || r.opsPerSec > best.get(p.s.name)!.opsPerSec) best.set(p.s.name, r)
+      }
+    }
+    const [pw, base] = subjects.map((s) => {
+      const r = best.get(s.name)!
+      const row: Row = { case: c.name, subject: s.name, opsPerSec: r.opsPerSec, ...summarize(r.lat), extra: c.extra }
+      rows.push(row)
+      return row
+    })
+    ratios.push(`${c.name}: throughput ${ratio(pw!.opsPerSec, base!.opsPerSec)} of bare ws; p50 ${ratio(pw!.p50Ms, base!.p50Ms)}, p99 ${ratio(pw!.p99Ms, base!.p99Ms)}`)
   }
+  for (const p of peers) for (const x of [p.one, ...p.many, ...p.fan]) x.ws.terminate()
+  await new Promise((r) => setTimeout(r, 300))
 }
 
 report({
   name: 'signalr',
-  description: `SignalR hub (/hubs/diag Echo, hub.all.send) vs bare ws doing the same framing and codec work; ${SINGLE_CALLS} sequential invocations on 1 client, ${MANY_CLIENTS}×${MANY_CALLS_EACH} on ${MANY_CLIENTS} clients, ${BROADCASTS} broadcasts to ${FANOUT} connections.`,
+  description: `SignalR hub (/hubs/diag Echo, hub.all.send) vs bare ws doing the same framing and codec work; ${SINGLE_CALLS} sequential invocations on 1 client, ${MANY_CLIENTS}×${MANY_CALLS_EACH} on ${MANY_CLIENTS} clients, ${BROADCASTS} broadcasts to ${FANOUT} connections; best of ${ROUNDS} alternating rounds.`,
   rows,
   ratios,
 })

@@ -70,6 +70,8 @@ describe('Messages page', () => {
 
     // Presence of the LAN client.
     await page.locator('.msg-presence li', { hasText: 'crew1' }).filter({ hasText: 'online' }).waitFor()
+    // The pit box's devices: the (simulated) camera controller.
+    await page.locator('.msg-presence li', { hasText: 'Camera controller' }).filter({ hasText: 'connected' }).waitFor()
     // A topic with history.
     await conv('chat.crew').click()
     await page.locator('.msg-text', { hasText: 'box this lap' }).waitFor()
@@ -85,7 +87,9 @@ describe('Messages page', () => {
     await lan.request({ type: 'Broadcast', data: { topic: 'chat.crew', payload: { message: 'copy' } }, id: 'b2' })
     await conv('chat.crew').locator('.badge', { hasText: '1' }).waitFor()
     // A direct message to admin: a Direct entry with an unread badge; open it, reply.
-    await lan.request({ type: 'DirectMessage', data: { target_user: 'admin', payload: { message: 'tyres?' } }, id: 'd' })
+    // The person on the page counts as admin's connection: delivered, not queued.
+    const dmAck = await lan.request({ type: 'DirectMessage', data: { target_user: 'admin', payload: { message: 'tyres?' } }, id: 'd' })
+    expect(dmAck).toMatchObject({ type: 'Ack', data: { status: 'delivered', delivered_to: [expect.any(String)] } })
     await conv('crew1').locator('.badge', { hasText: '1' }).waitFor()
     await conv('crew1').click()
     await page.locator('.msg-text', { hasText: 'tyres?' }).waitFor()

@@ -119,10 +119,16 @@ export class CameraV1Server {
     }
     this.#pendingUpgrades++
     const hasToken = tokenFrom(req) !== undefined
-    this.#o.lan.principalOf(req).then(
-      (p) => this.#accept(req, socket, head, p, hasToken ? null : undefined),
-      (err: unknown) => this.#accept(req, socket, head, ANONYMOUS, err instanceof AuthError ? err.message : 'Invalid token'),
-    )
+    this.#o.lan
+      .principalOf(req)
+      .then(
+        (p) => this.#accept(req, socket, head, p, hasToken ? null : undefined),
+        (err: unknown) => this.#accept(req, socket, head, ANONYMOUS, err instanceof AuthError ? err.message : 'Invalid token'),
+      )
+      .catch((err: unknown) => {
+        this.#log.error({ err }, 'camera v1 upgrade failed')
+        socket.destroy()
+      })
   }
 
   /** `tokenError`: undefined = no token given, null = token accepted, string = why it was not. */
@@ -206,7 +212,10 @@ export class CameraV1Server {
   }
 
   #handle(c: Client, msg: Record<string, unknown>): void {
-    if ('token' in msg || ('username' in msg && 'password' in msg)) return void this.#login(c, msg)
+    if ('token' in msg || ('username' in msg && 'password' in msg)) {
+      this.#login(c, msg).catch((err: unknown) => this.#log.error({ err }, 'camera v1 login handling failed'))
+      return
+    }
     const names = Object.keys(msg)
     if (names.length > MAX_KEYS) return this.#sendJson(c, { error: 'Invalid value', message: `At most ${MAX_KEYS} keys per message` })
     const { get, ...writes } = msg

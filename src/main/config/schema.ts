@@ -132,6 +132,21 @@ export const configSchema = z
       })
       .prefault({}),
 
+    rpc: z
+      .object({
+        /** Largest SignalR message on /hubs/rpc (bytes); bigger closes the connection. */
+        maxMessageBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(1024 * 1024),
+        /** Largest packed parameters or data of one call (bytes); bigger gets a payload_too_large reply. */
+        maxPayloadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+        /** Requests one connection may have in flight; more get a limit_reached reply. */
+        maxInFlight: z.number().int().min(1).max(10_000).default(64),
+        /** A client silent this long is dropped. Upstream AyCode clients ping every 60 s, hence 180 s. */
+        clientTimeoutMs: z.number().int().min(1000).max(3_600_000).default(180_000),
+        /** Items the run plan DataSource holds at most. */
+        runPlanMaxItems: z.number().int().min(1).max(10_000).default(500),
+      })
+      .prefault({}),
+
     /** redis://HOST:PORT to share messaging, hubs, camera and timing with other instances. */
     redis: z.string().optional(),
 

@@ -110,11 +110,23 @@ export function createLogging(opts: { level: string; dir?: string; console?: boo
     write(chunk: string) {
       file?.write(chunk)
       ring.write(chunk)
-      if (opts.console) process.stdout.write(chunk)
+      if (opts.console) process.stdout.write(humanLine(chunk))
     },
   }
   const log = pino({ level: opts.level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined }, sink)
   return { log, ring, file, close: () => file?.close() }
+}
+
+/** A console line a person reads: `12:00:01 INFO  [lan] LAN server listening on …` (the file keeps JSON). */
+export function humanLine(chunk: string): string {
+  try {
+    const { level, time, area, msg, err } = JSON.parse(chunk) as { level?: number; time?: number; area?: string; msg?: string; err?: { message?: string } }
+    const t = new Date(time ?? Date.now()).toTimeString().slice(0, 8)
+    const lvl = (LEVELS[level ?? 30] ?? 'info').toUpperCase().padEnd(5)
+    return `${t} ${lvl} [${area ?? 'core'}] ${msg ?? ''}${err?.message && err.message !== msg ? ` — ${err.message}` : ''}\n`
+  } catch {
+    return chunk
+  }
 }
 
 /** A silent logger for tests and tools. */

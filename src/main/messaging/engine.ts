@@ -5,6 +5,7 @@ import { MessagingHub } from './hub.ts'
 import { mountRoomsHttp } from './rooms-http.ts'
 import { RoomsServer } from './rooms.ts'
 import { mountRtc, type RtcLimits } from './rtc.ts'
+import { ScaleBusBackplane } from './scale-backplane.ts'
 import { migrateMessaging } from './storage.ts'
 import { registerMessagingUi } from './ui.ts'
 
@@ -29,6 +30,8 @@ export class MessagingEngine implements Engine {
   #rtc: { close(): void; clients(): number }
   #state: EngineStatus['state'] = 'stopped'
   #off: Array<() => void> = []
+  /** Last camera-controller link status seen (shown as a device on the Messages page). */
+  #controller: { state: string; detail: string } | undefined
 
   constructor(ctx: CoreContext, opts: { backplane?: BusBackplane } = {}) {
     this.#ctx = ctx
@@ -48,7 +51,7 @@ export class MessagingEngine implements Engine {
     this.hub = new MessagingHub({
       instanceId: ctx.instanceId,
       store: ctx.store,
-      backplane: opts.backplane ?? new InProcessBackplane(),
+      backplane: opts.backplane ?? (ctx.backplane ? new ScaleBusBackplane(ctx.backplane) : new InProcessBackplane()),
       historySize: cfg.historySize,
       historyTtlSec: cfg.historyTtlSec,
       dmQueueSize: cfg.dmQueueSize,
@@ -61,7 +64,9 @@ export class MessagingEngine implements Engine {
     this.rooms.websocket(cfg.roomsPath, {})
     if (this.rooms.getAllRooms().length === 0) this.rooms.createRoom('general', 'Everyone on the pit wall')
     mountRoomsHttp(ctx.lan, this.rooms, ctx.config.anonymousRead)
-    registerMessagingUi(ctx, this.hub, this.rooms)
+    registerMessagingUi(ctx, this.hub, this.rooms, () => this.#controller)
+    // Listening from construction: engines that start before this one (camera, timing) announce their first state during their start.
+    this.#follow()
     this.hub.registerType('X-Presence', () => ({ users: this.hub.presence.list() }))
     ctx.lan.metrics.gauge('pitwall_messaging_connections', 'Messaging connections (both dialects)', () => this.hub.connectionCount)
   }
@@ -69,7 +74,18 @@ export class MessagingEngine implements Engine {
   async start(): Promise<void> {
     this.#state = 'starting'
     await this.hub.bus.backplane.start()
-    this.#follow()
+    // History is bounded per topic by size; expired publications of quiet topics are removed here.
+    const purge = () => {
+      try {
+        this.hub.history.purgeExpired()
+      } catch (err) {
+        this.#ctx.log.warn({ err, area: 'messaging' }, 'history purge failed')
+      }
+    }
+    purge()
+    const timer = setInterval(purge, 10 * 60_000)
+    timer.unref()
+    this.#off.push(() => clearInterval(timer))
     this.#state = 'running'
     this.#ctx.events.emit('engine.state', this.name, this.status())
   }
@@ -98,7 +114,7 @@ export class MessagingEngine implements Engine {
   /** Republishes Pitwall's own events as bus topics. */
   #follow(): void {
     const ev = this.#ctx.events
-    const on = <K extends 'camera.change' | 'timing.session' | 'timing.car' | 'timing.flags' | 'timing.controllog'>(name: K, fn: (...args: unknown[]) => void) => {
+    const on = <K extends 'camera.change' | 'device.link' | 'timing.session' | 'timing.car' | 'timing.flags' | 'timing.controllog' | 'timing.reset'>(name: K, fn: (...args: unknown[]) => void) => {
       const listener = (...args: unknown[]) => {
         try {
           fn(...args)
@@ -110,6 +126,13 @@ export class MessagingEngine implements Engine {
       this.#off.push(() => ev.off(name, listener as never))
     }
     on('camera.change', (changes) => this.hub.publishSystem('device.camera', changes))
+    on('device.link', (link) => {
+      const l = link as { state?: unknown; detail?: unknown } | null
+      this.#controller = { state: String(l?.state ?? 'unknown'), detail: String(l?.detail ?? '') }
+      this.hub.publishSystem('device.link', link)
+      this.hub.events.emit('connections')
+    })
+    on('timing.reset', () => this.hub.publishSystem('timing.reset', {}))
     on('timing.session', (s) => this.hub.publishSystem('timing.session', s))
     on('timing.flags', (flagDurations, currentFlag) => this.hub.publishSystem('timing.flags', { flagDurations, currentFlag }))
     on('timing.controllog', (e) => this.hub.publishSystem('timing.controllog', e))

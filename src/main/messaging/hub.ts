@@ -128,7 +128,7 @@ export class MessagingHub {
       let set = this.#byUser.get(conn.user)
       if (!set) this.#byUser.set(conn.user, (set = new Set()))
       set.add(conn)
-      this.presence.connect(conn.user, conn.id, conn.dialect === 'rtc' ? 'ws' : 'rooms')
+      this.presence.connect(conn.user, conn.id, conn.dialect === 'rtc' ? 'ws' : conn.dialect)
     }
     this.events.emit('connections')
   }

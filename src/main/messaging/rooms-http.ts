@@ -38,7 +38,7 @@ export function mountRoomsHttp(lan: LanServer, rooms: RoomsServer, anonymousRead
     if (maxConnections !== undefined && typeof maxConnections !== 'number') return reply.code(400).send({ success: false, error: 'maxConnections must be a number' })
     try {
       const roomId = rooms.createRoom(name, description, maxConnections)
-      return reply.code(201).send({ success: true, roomId, message: 'Room created successfully' })
+      return { success: true, roomId, message: 'Room created successfully' }
     } catch (err) {
       if (err instanceof RoomsError) return reply.code(400).send({ success: false, error: err.message })
       throw err

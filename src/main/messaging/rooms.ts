@@ -176,7 +176,7 @@ export class RoomsServer {
       path: c.path,
       ...(rooms[0] ? { roomId: rooms[0] } : {}),
       rooms,
-      handlerId: c instanceof RoomsConnection ? c.handlerId : 'rtc',
+      handlerId: c instanceof RoomsConnection ? c.handlerId : c.dialect,
       user: c.user,
       metadata: { ...c.metadata, dialect: c.dialect },
       createdAt: new Date(c.createdAt).toISOString(),

@@ -26,7 +26,7 @@ export const envelopeSchema = z.object({
 })
 export type Envelope = z.infer<typeof envelopeSchema>
 
-const position = z.object({ offset: z.number().int().min(0), epoch: z.string().min(1).max(64) }).strict()
+const position = z.object({ offset: z.number().int().min(0), epoch: z.string().max(64) }).strict()
 
 export const schemas = {
   Ping: z.object({ timestamp: z.number().optional() }).loose().optional(),

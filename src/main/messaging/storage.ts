@@ -57,21 +57,34 @@ export class HistoryStore {
     return this.#size > 0
   }
 
+  /**
+   * The topic's stream; a topic never published to has epoch '' and top 0 (reading does not create
+   * rows, so clients asking about arbitrary topics cannot grow the table).
+   */
   stream(topic: string): { epoch: string; top: number } {
-    let s = this.#streams.get(topic)
-    if (s) return s
+    const cached = this.#streams.get(topic)
+    if (cached) return cached
     const row = this.#store.prepare('SELECT epoch, top FROM msg_streams WHERE topic = ?').get(topic) as { epoch: string; top: number } | undefined
-    s = row ? { epoch: row.epoch, top: row.top } : { epoch: randomBytes(4).toString('hex'), top: 0 }
-    if (!row) this.#store.prepare('INSERT INTO msg_streams(topic, epoch, top) VALUES (?, ?, 0)').run(topic, s.epoch)
+    if (!row) return { epoch: '', top: 0 }
     if (this.#streams.size > 50_000) this.#streams.clear() // a cache, bounded
+    const s = { epoch: row.epoch, top: row.top }
     this.#streams.set(topic, s)
     return s
+  }
+
+  #ensure(topic: string): { epoch: string; top: number } {
+    const s = this.stream(topic)
+    if (s.epoch) return s
+    const created = { epoch: randomBytes(4).toString('hex'), top: 0 }
+    this.#store.prepare('INSERT INTO msg_streams(topic, epoch, top) VALUES (?, ?, 0)').run(topic, created.epoch)
+    this.#streams.set(topic, created)
+    return created
   }
 
   /** Stores the publication and sets its offset/epoch. Called before it is delivered or acknowledged. */
   append(pub: Publication): void {
     if (!this.enabled) return
-    const s = this.stream(pub.topic)
+    const s = this.#ensure(pub.topic)
     const offset = s.top + 1
     const ttl = Math.min(pub.ttl ?? this.#ttlSec, this.#ttlSec)
     this.#store.transaction(() => {
@@ -97,7 +110,9 @@ export class HistoryStore {
     const lowest = Math.max(1, s.top - this.#size + 1)
     if (opts.since) {
       const { offset, epoch } = opts.since
-      const recovered = epoch === s.epoch && offset >= lowest - 1 && offset <= s.top && s.top - offset <= opts.limit
+      // {offset 0, epoch ''} = "from the start" (what a reader of a not-yet-used topic was given).
+      const sameStream = epoch === s.epoch || (epoch === '' && offset === 0)
+      const recovered = sameStream && offset >= lowest - 1 && offset <= s.top && s.top - offset <= opts.limit
       if (recovered) {
         const rows = this.#rows('SELECT * FROM msg_history WHERE topic = ? AND offset > ? AND offset >= ? AND expires_at > ? ORDER BY offset LIMIT ?', topic, offset, lowest, now, opts.limit)
         return { topic, epoch: s.epoch, top: s.top, publications: rows, recovered: true }
@@ -127,6 +142,11 @@ export class HistoryStore {
       priority: r.priority as Priority,
       payload: JSON.parse(r.payload as string),
     }))
+  }
+
+  /** Deletes expired publications (every topic); returns how many. */
+  purgeExpired(now = Date.now()): number {
+    return Number(this.#store.prepare('DELETE FROM msg_history WHERE expires_at <= ?').run(now).changes)
   }
 
   /** Topics that have history, newest activity first. */

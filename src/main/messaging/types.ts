@@ -1,7 +1,8 @@
 // Shapes that travel on the bus, shared by both wire dialects and the backplane.
 
 export type Priority = 'low' | 'normal' | 'high'
-export type Dialect = 'rtc' | 'rooms'
+/** `ui`: a person on the Messages page (UI API), which counts as that user's connection. */
+export type Dialect = 'rtc' | 'rooms' | 'ui'
 
 /** Who sent a message: a user (token subject), a connection, or Pitwall itself (`server`). */
 export interface Sender {

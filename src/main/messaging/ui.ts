@@ -1,7 +1,8 @@
 import type { DirectItem, MessageItem, MessagingLiveEvent, MessagingOverview, PresenceEntry } from '../../shared/ui-api/index.ts'
 import type { CoreContext } from '../core/engine.ts'
 import { UiError } from '../uiapi/index.ts'
-import { type MessagingHub, newId, RESERVED_ROOTS } from './hub.ts'
+import { randomUUID } from 'node:crypto'
+import { type HubConnection, type MessagingHub, newId, RESERVED_ROOTS } from './hub.ts'
 import type { RoomsServer } from './rooms.ts'
 import { checkFilter, checkTopic } from './topics.ts'
 import type { BusSubscriber, DirectEnvelope, Publication } from './types.ts'
@@ -20,15 +21,19 @@ function item(pub: Publication): MessageItem {
 }
 
 /** UI API handlers of the messaging section (the Messages page). */
-export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: RoomsServer): void {
+export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: RoomsServer, controller: () => { state: string; detail: string } | undefined): void {
   const { ui } = ctx
   // Recent direct messages, in memory, for the page's conversation view.
   const recent: DirectItem[] = []
-  hub.events.on('direct', (dm: DirectEnvelope, r) => {
-    const text = (dm.payload as { message?: unknown } | null)?.message
-    const entry: DirectItem = { messageId: dm.messageId, from: dm.from.user, to: dm.targetUser, sentAt: dm.sentAt, payload: dm.payload, status: r.status }
+  const remember = (dm: DirectEnvelope, status: DirectItem['status']): DirectItem => {
+    const entry: DirectItem = { messageId: dm.messageId, from: dm.from.user, to: dm.targetUser, sentAt: dm.sentAt, payload: dm.payload, status }
     recent.push(entry)
     if (recent.length > RECENT_DIRECTS) recent.shift()
+    return entry
+  }
+  hub.events.on('direct', (dm: DirectEnvelope, r) => {
+    const text = (dm.payload as { message?: unknown } | null)?.message
+    remember(dm, r.status)
     if (r.status === 'delivered' || r.status === 'queued') {
       const body = typeof text === 'string' ? text : dm.binary ? `(${dm.binary.length} bytes)` : JSON.stringify(dm.payload)
       ctx.events.emit('messaging.direct', { from: dm.from.user, to: dm.targetUser, text: body, messageId: dm.messageId, sentAt: dm.sentAt, status: r.status })
@@ -44,6 +49,7 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     presence: hub.presence.list(),
     connections: [...hub.connections()].map((x) => hub.infoOf(x)),
     stats: { connections: hub.connectionCount, ...pick(hub.bus.stats) },
+    ...(controller() ? { controller: controller() } : {}),
   }))
 
   ui.handle('messaging.history', 'Messages_r', (p) => {
@@ -76,6 +82,7 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
 
   ui.handle('messaging.directs', 'Messages_r', (_p, c) => {
     const me = c.principal.username
+    if (me === null) return [] // anonymous readers have no conversations
     return recent.filter((d) => d.from === me || d.to === me)
   })
 
@@ -109,8 +116,32 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
       },
     }
     for (const f of filters) hub.bus.subscribe(sub, f)
+    // A logged-in person on this page is one of their connections: direct messages to them are
+    // delivered here (not queued), and presence shows them online.
+    const person: HubConnection | undefined = me
+      ? {
+          id: randomUUID(),
+          dialect: 'ui',
+          user: me,
+          clientId: `ui_${me}`,
+          path: 'ui',
+          address: c.transport,
+          createdAt: Date.now(),
+          lastPing: Date.now(),
+          metadata: { transport: c.transport },
+          lastSeq: 0,
+          deliver: () => false,
+          deliverDirect: (dm, queued) => {
+            // Live ones reach the page through the 'direct' event below; queued ones are replayed from here.
+            if (queued) emit({ kind: 'direct', direct: remember(dm, 'delivered') })
+            return true
+          },
+          notify: () => false,
+          close: () => {},
+        }
+      : undefined
     const onDirect = (dm: DirectEnvelope) => {
-      if (dm.from.user !== me && dm.targetUser !== me) return
+      if (me === null || (dm.from.user !== me && dm.targetUser !== me)) return
       const d = recent.findLast((x) => x.messageId === dm.messageId)
       if (d) emit({ kind: 'direct', direct: d })
     }
@@ -120,7 +151,12 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     hub.events.on('direct', onDirect)
     hub.events.on('presence', onPresence)
     hub.events.on('connections', onChanged)
+    if (person) {
+      hub.register(person)
+      hub.flushQueued(person)
+    }
     return () => {
+      if (person) hub.unregister(person)
       hub.bus.unsubscribeAll(sub)
       hub.events.off('direct', onDirect)
       hub.events.off('presence', onPresence)

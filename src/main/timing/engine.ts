@@ -1,3 +1,4 @@
+import { FLAG_NAMES } from '../../shared/timing.ts'
 import type { CarControlLogs, CarPositionPatch, ControlLogEntry, SessionState, SessionStatePatch, TimingSourceInfo } from '../../shared/timing.ts'
 import type { CoreContext, Engine, EngineStatus } from '../core/engine.ts'
 import { UiError } from '../uiapi/index.ts'
@@ -35,6 +36,7 @@ export class TimingEngine implements Engine {
   readonly #sourceListeners = new Set<(info: TimingSourceInfo) => void>()
   readonly #controlLogListeners = new Set<(log: CarControlLogs) => void>()
   #state: EngineStatus['state'] = 'stopped'
+  #lastFlag = 0
 
   constructor(ctx: CoreContext) {
     this.#ctx = ctx
@@ -50,7 +52,12 @@ export class TimingEngine implements Engine {
     // Republish for other rooms (messaging turns these into bus topics).
     this.store.on('session', (p) => {
       ctx.events.emit('timing.session', p)
-      if (p.flagDurations || p.currentFlag !== undefined) ctx.events.emit('timing.flags', this.store.session.flagDurations, this.store.session.currentFlag)
+      if (p.flagDurations || (p.currentFlag !== undefined && p.currentFlag !== null)) ctx.events.emit('timing.flags', this.store.session.flagDurations, this.store.session.currentFlag)
+      if (p.currentFlag !== undefined && p.currentFlag !== null && p.currentFlag !== this.#lastFlag) {
+        this.#lastFlag = p.currentFlag
+        // The desktop shell turns this into a native notification (unless muted).
+        if (p.currentFlag !== 0) ctx.events.emit('notify', { kind: 'flag', title: `${FLAG_NAMES[p.currentFlag] ?? 'Unknown'} flag`, body: this.store.session.sessionName || this.store.session.eventName || 'Track flag changed' })
+      }
       if (p.announcements) this.controlLog.announce(p.announcements)
     })
     this.store.on('cars', (ps) => ctx.events.emit('timing.car', ps))
@@ -134,7 +141,7 @@ export class TimingEngine implements Engine {
     return {
       batch: (r: BatchResult) => {
         if (!live()) return
-        if (r.reset) store.reset()
+        if (r.reset) store.reset(r.midRace === true)
         if (r.session) store.applySession(r.session)
         if (r.cars.length) this.#applyCars(r.cars)
       },

@@ -12,7 +12,7 @@ export interface PresenceEntry {
 
 export interface MessagingConnection {
   id: string
-  dialect: 'rtc' | 'rooms'
+  dialect: 'rtc' | 'rooms' | 'ui'
   user: string | null
   clientId: string
   path: string
@@ -38,6 +38,8 @@ export interface MessagingOverview {
   presence: PresenceEntry[]
   connections: MessagingConnection[]
   stats: { connections: number; subscriptions: number; published: number; delivered: number }
+  /** The camera controller's link (a device of the pit box), when known. */
+  controller?: { state: string; detail: string }
 }
 
 export interface MessageItem {

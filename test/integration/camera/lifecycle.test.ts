@@ -100,3 +100,23 @@ describe('anonymousRead = false', () => {
     expect(await anon.next()).toEqual({ error: 'Permission denied', key: 'snap', message: 'Reading snap needs Media_r or Media_rw' }) // no broadcast came first
   })
 })
+
+describe('broadcast latency (spec: < 100 ms to all clients)', () => {
+  it('a device change reaches 50 clients with p95 under 100 ms on loopback', async () => {
+    const c = await core()
+    const fifty = await Promise.all(Array.from({ length: 50 }, () => open(c)))
+    const sim = simOf(c)
+    const latencies: number[] = []
+    for (let k = 0; k < 20; k++) {
+      const value = (k % 2) + 10 // alternate so every press is a change
+      const arrived = fifty.map((v) => v.next((m) => m.brightness === value).then(() => performance.now()))
+      const t0 = performance.now()
+      sim.press({ brightness: value })
+      for (const t of await Promise.all(arrived)) latencies.push(t - t0)
+    }
+    latencies.sort((a, b) => a - b)
+    const p95 = latencies[Math.ceil(latencies.length * 0.95) - 1]!
+    expect(latencies).toHaveLength(1000)
+    expect(p95).toBeLessThan(100)
+  })
+})

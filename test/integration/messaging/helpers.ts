@@ -17,7 +17,7 @@ export interface TestCore {
 }
 
 /** A real core on a loopback port; `messaging` overrides config.messaging. */
-export async function startCore(opts: { messaging?: Record<string, unknown>; dataDir?: string; anonymousRead?: boolean } = {}): Promise<TestCore> {
+export async function startCore(opts: { messaging?: Record<string, unknown>; dataDir?: string; anonymousRead?: boolean; redis?: string; tokenSecret?: string } = {}): Promise<TestCore> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pitwall-msg-'))
   const config = parseConfig({
     port: 0,
@@ -29,6 +29,8 @@ export async function startCore(opts: { messaging?: Record<string, unknown>; dat
     timing: { source: 'none' },
     device: { source: 'sim' },
     ...(opts.anonymousRead !== undefined ? { anonymousRead: opts.anonymousRead } : {}),
+    ...(opts.redis ? { redis: opts.redis } : {}),
+    ...(opts.tokenSecret ? { tokenSecret: opts.tokenSecret } : {}),
     messaging: opts.messaging ?? {},
   })
   const core = await createCore(config)
@@ -160,4 +162,20 @@ export async function until(fn: () => boolean, ms = 3000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not met in time')
     await sleep(10)
   }
+}
+
+/** A real login token for `user`, re-signed with the install's secret to expire in `secs` (negative: already expired). */
+export async function tokenExpiringIn(t: TestCore, user: string, secs: number): Promise<string> {
+  const { decodeJwt, SignJWT } = await import('jose')
+  const real = decodeJwt(await t.token(user))
+  const secret = t.core.ctx.store.getSetting<string>('auth.tokenSecret')!
+  const now = Math.floor(Date.now() / 1000)
+  const { exp: _exp, iat: _iat, sub, iss: _iss, ...claims } = real
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub!)
+    .setIssuer('pitwall')
+    .setIssuedAt(now)
+    .setExpirationTime(now + secs)
+    .sign(new TextEncoder().encode(secret))
 }

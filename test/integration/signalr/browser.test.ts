@@ -1,6 +1,7 @@
 // The official client's browser bundle in real Chromium, over WebSockets and Server-Sent Events (and
 // MessagePack over WebSockets), served from the LAN server's own origin so the origin check applies.
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +16,23 @@ const MSGPACK_BUNDLE = `${ROOT}node_modules/@microsoft/signalr-protocol-msgpack/
 let t: TestCore
 let token: string
 let webRoot: string
+/** Pages on other origins: one listed in allowedOrigins, one not. */
+let allowedSite: Server
+let foreignSite: Server
+const siteUrl = (s: Server) => `http://127.0.0.1:${(s.address() as { port: number }).port}`
+
+function pageServer(): Promise<Server> {
+  const files: Record<string, [string, string]> = {
+    '/': ['text/html', '<!doctype html><title>other origin</title><script src="/signalr.min.js"></script>'],
+    '/signalr.min.js': ['text/javascript', readFileSync(BUNDLE, 'utf8')],
+  }
+  const server = createServer((req, res) => {
+    const f = files[req.url ?? '/']
+    if (!f) res.writeHead(404).end()
+    else res.writeHead(200, { 'content-type': f[0] }).end(f[1])
+  })
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)))
+}
 let browser: Browser
 let page: Page
 const problems: string[] = []
@@ -25,7 +43,9 @@ beforeAll(async () => {
   copyFileSync(BUNDLE, join(webRoot, 'signalr.min.js'))
   copyFileSync(MSGPACK_BUNDLE, join(webRoot, 'signalr-protocol-msgpack.min.js'))
   writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>signalr</title><script src="signalr.min.js"></script><script src="signalr-protocol-msgpack.min.js"></script>')
-  t = await startCore({}, { webRoot })
+  allowedSite = await pageServer()
+  foreignSite = await pageServer()
+  t = await startCore({ allowedOrigins: [siteUrl(allowedSite)] }, { webRoot })
   token = await login(t.url)
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -42,6 +62,8 @@ afterAll(async () => {
   await browser?.close()
   await t?.stop()
   if (webRoot) rmSync(webRoot, { recursive: true, force: true })
+  allowedSite?.close()
+  foreignSite?.close()
 })
 
 type Case = { transport: 'WebSockets' | 'ServerSentEvents'; protocol: 'json' | 'messagepack' }
@@ -138,4 +160,49 @@ it('browser WebSocket with stateful reconnect survives a cut mid-stream without 
   })) as { items: number[]; sameId: boolean }
   expect(items.items).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
   expect(items.sameId).toBe(true)
+})
+
+it('a page from an allowed foreign origin connects over every transport (CORS); any other origin is refused', async () => {
+  const other = await browser.newPage()
+  try {
+    await other.goto(siteUrl(allowedSite))
+    const results = await other.evaluate(
+      async ({ hubUrl, token }) => {
+        const s = (globalThis as any).signalR
+        const out: Record<string, unknown> = {}
+        for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling']) {
+          const c = new s.HubConnectionBuilder()
+            .withUrl(hubUrl, { transport: s.HttpTransportType[transport], accessTokenFactory: () => token })
+            .configureLogging(s.LogLevel.None)
+            .build()
+          await c.start()
+          out[transport] = await c.invoke('Whoami')
+          await c.stop()
+        }
+        return out
+      },
+      { hubUrl: `${t.url}/hubs/diag`, token },
+    )
+    for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling']) expect(results[transport]).toMatchObject({ transport, user: 'admin' })
+
+    await other.goto(siteUrl(foreignSite))
+    const refused = await other.evaluate(async (hubUrl) => {
+      const s = (globalThis as any).signalR
+      const c = new s.HubConnectionBuilder().withUrl(hubUrl).configureLogging(s.LogLevel.None).build()
+      try {
+        await c.start()
+        return 'connected'
+      } catch (e) {
+        return String(e)
+      }
+    }, `${t.url}/hubs/diag`)
+    expect(refused).not.toBe('connected')
+    const direct = await fetch(`${t.url}/hubs/diag/negotiate`, { method: 'POST', headers: { origin: siteUrl(foreignSite) } })
+    expect(direct.status).toBe(403)
+    const preflight = await fetch(`${t.url}/hubs/diag/negotiate`, { method: 'OPTIONS', headers: { origin: siteUrl(allowedSite), 'access-control-request-method': 'POST' } })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(siteUrl(allowedSite))
+  } finally {
+    await other.close()
+  }
 })

@@ -133,6 +133,34 @@ describe('authorisation', () => {
     expect(poll.status).toBe(403)
   })
 
+  it('closes a connection when its login session ends (logout)', async () => {
+    const token = await login(t.url)
+    const c = build(`${t.url}/hubs/diag`, { transport: 'WebSockets', protocol: 'json' }, { token })
+    const closed = new Promise<Error | undefined>((r) => c.onclose(r))
+    await c.start()
+    expect(await c.invoke('Echo', 1)).toBe(1)
+    const out = await fetch(`${t.url}/api/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    expect(out.status).toBe(200)
+    expect((await closed)?.message).toMatch(/The login session has ended/)
+  })
+
+  it('runs connection lifetime hooks with the close error', async () => {
+    const { hub, state } = addTestHub(t.core, '/hubs/lifetime')
+    const seen: string[] = []
+    const off = hub.onConnected((c) => seen.push(`+${c.userId}`))
+    hub.onDisconnected((c, e) => seen.push(`-${c.userId}:${e ?? ''}`))
+    const c = await connect(`${t.url}/hubs/lifetime`, { transport: 'WebSockets', protocol: 'json' }, { token: admin })
+    const who = (await c.invoke('Echo', 'x')) && hub.connectionCount
+    expect(who).toBe(1)
+    expect(state.connected).toHaveLength(1)
+    off()
+    hub.connection(state.connected[0]!)!.close('bye')
+    await new Promise((r) => setTimeout(r, 100))
+    expect(state.disconnected).toEqual([{ id: state.connected[0], error: 'bye' }])
+    expect(seen).toEqual(['+admin', '-admin:bye'])
+    expect(hub.connectionCount).toBe(0)
+  })
+
   it('checks per-method permissions and answers with a Completion error', async () => {
     const anon = await connect(`${t.url}/hubs/diag`, { transport: 'WebSockets', protocol: 'json' })
     await expect(anon.invoke('SendToGroup', 'g', 'x')).rejects.toThrow("Failed to invoke 'SendToGroup' because user is unauthorized")

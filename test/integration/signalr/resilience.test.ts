@@ -82,6 +82,18 @@ describe('garbage and truncated frames', () => {
   })
 })
 
+it('a hub bug while binding arguments closes only that connection', async () => {
+  const other = await bystander()
+  const c = build(`${t.url}/hubs/fast`, { transport: 'WebSockets', protocol: 'json' })
+  c.keepAliveIntervalInMilliseconds = 100
+  const closed = new Promise<Error | undefined>((r) => c.onclose(r))
+  await c.start()
+  c.invoke('Buggy', 'x').catch(() => {})
+  expect((await closed)?.message).toBe('Server returned an error on close: Connection closed with an error.')
+  expect(await other.invoke('Echo', 'after')).toBe('after')
+  await other.stop()
+})
+
 describe('handshake', () => {
   it('answers unknown protocols, unsupported versions and bad requests per spec, then closes', async () => {
     const cases: Array<[string, string]> = [

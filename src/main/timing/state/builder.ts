@@ -49,6 +49,8 @@ interface Slot {
 export interface BatchResult {
   /** A reset happened in this batch: consumers clear their cars before applying the patches below. */
   reset: boolean
+  /** The reset came mid-race: lap histories stay (the cars come back with the same laps). */
+  midRace?: boolean
   session: SessionStatePatch | null
   cars: CarPositionPatch[]
 }
@@ -68,12 +70,20 @@ const RUNNING_FLAGS = new Set<Flag>([Flags.Green, Flags.Yellow, Flags.WavingYell
 
 type K = keyof CarPosition
 
+/** Slots with a pending patch in the batch being processed (one builder runs at a time: JS is single-threaded). */
+let touched: Slot[] = []
+
 /** Sets a car field and records it in the car's pending patch when it changed (no diffing pass needed). */
 function put<Key extends K>(slot: Slot, key: Key, value: CarPosition[Key]): void {
   const car = slot.car
   if (car[key] === value) return
   car[key] = value
-  if (!slot.isNew) (slot.patch ??= {})[key] = value
+  if (slot.isNew) return
+  if (slot.patch === null) {
+    slot.patch = {}
+    touched.push(slot)
+  }
+  slot.patch[key] = value
 }
 
 export class SessionBuilder {
@@ -121,7 +131,9 @@ export class SessionBuilder {
   /** Applies one batch (the records of one `##` block, one TCP read, or up to a heartbeat) and returns the patches. */
   processBatch(records: readonly RMonitorRecord[], atMs: number = Date.now()): BatchResult {
     this.#nowMs = atMs
+    touched = this.#touched
     let reset = false
+    let resetMidRace = false
     const flagOut = this.session.currentFlag !== Flags.Unknown
     const standalone = flagOut && records.length === 1 && isStandaloneReset(records[0]!)
     let midRace = false
@@ -144,10 +156,13 @@ export class SessionBuilder {
         }
         this.#reset(midRace)
         reset = true
+        resetMidRace = midRace
       } else this.#apply(r)
       this.applied++
     }
-    return this.#flush(reset)
+    const out = this.#flush(reset)
+    if (resetMidRace) out.midRace = true
+    return out
   }
 
   #setS<Key extends keyof SessionState>(key: Key, value: SessionState[Key]): void {
@@ -178,16 +193,8 @@ export class SessionBuilder {
     return slot
   }
 
-  #touch(slot: Slot): Slot {
-    if (slot.patch === null && !slot.isNew) {
-      slot.patch = {}
-      this.#touched.push(slot)
-    }
-    return slot
-  }
-
   #slotFor(regNo: string): Slot {
-    return this.#touch(this.#slot(this.#numberOf.get(regNo) ?? regNo))
+    return this.#slot(this.#numberOf.get(regNo) ?? regNo)
   }
 
   #apply(r: RMonitorRecord): void {
@@ -217,7 +224,7 @@ export class SessionBuilder {
         if (r.type === 'A') c.transponder = r.transponder
         else c.additional = r.additional
         this.#numberOf.set(r.regNo, r.number)
-        const slot = this.#touch(this.#slot(r.number))
+        const slot = this.#slot(r.number)
         put(slot, 'transponderId', c.transponder)
         const cls = this.#classes.get(c.classNo) ?? null
         if (slot.car.class !== cls) {
@@ -240,7 +247,7 @@ export class SessionBuilder {
           this.#setS('sessionEndTime', null)
           this.#setS('flagDurations', s.currentFlag === Flags.Unknown ? [] : [{ flag: s.currentFlag, startTime: start, endTime: null }])
           const sid = String(r.runNo)
-          for (const slot of this.#slots.values()) put(this.#touch(slot), 'sessionId', sid)
+          for (const slot of this.#slots.values()) put(slot, 'sessionId', sid)
         }
         return
       }
@@ -249,7 +256,7 @@ export class SessionBuilder {
           this.#classes.set(r.classNo, r.description)
           // Re-evaluate every car's class name, as RedMist does when a class arrives late or changes.
           for (const c of this.#competitors.values()) {
-            if (c.classNo === r.classNo) put(this.#touch(this.#slot(c.number)), 'class', r.description)
+            if (c.classNo === r.classNo) put(this.#slot(c.number), 'class', r.description)
           }
           this.#positionsDirty = this.#bestDirty = true
           this.#entriesDirty = true
@@ -363,7 +370,7 @@ export class SessionBuilder {
     if (list.length > 100) list.splice(0, list.length - 100)
     this.#setS('flagDurations', list)
     this.#setS('currentFlag', flag)
-    for (const slot of this.#slots.values()) put(this.#touch(slot), 'trackFlag', flag)
+    for (const slot of this.#slots.values()) put(slot, 'trackFlag', flag)
   }
 
   #reset(midRace: boolean): void {
@@ -381,7 +388,7 @@ export class SessionBuilder {
     this.#competitors.clear()
     this.#numberOf.clear()
     this.#slots.clear()
-    this.#touched = []
+    this.#touched.length = 0
     this.#positionsDirty = this.#bestDirty = this.#entriesDirty = true
   }
 
@@ -412,7 +419,7 @@ export class SessionBuilder {
       }
       slot.patch = null
     }
-    this.#touched = []
+    this.#touched.length = 0
     const session = this.#sessionPatch as SessionStatePatch | null
     this.#sessionPatch = null
     if (session || cars.length) {
@@ -435,14 +442,13 @@ export class SessionBuilder {
     for (const slot of this.#slots.values()) {
       const limit = Math.max(this.#staleMinMs, slot.lastLapMs * this.#staleLaps)
       const stale = running && slot.hasRaceInfo && slot.car.lastLapCompleted > 0 && this.#nowMs - slot.lastSeenMs > limit
-      if (stale !== slot.car.isStale) put(this.#touch(slot), 'isStale', stale)
+      if (stale !== slot.car.isStale) put(slot, 'isStale', stale)
     }
   }
 
   /** Gaps, differences, class positions, best-lap flags, positions gained (RedMist PositionMetadataProcessor). */
   #derive(): void {
     const all = [...this.#slots.values()]
-    for (const slot of all) this.#touch(slot)
     all.sort(byPosition)
     const byClass = new Map<string, Slot[]>()
     for (const slot of all) {

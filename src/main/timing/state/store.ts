@@ -103,9 +103,9 @@ export class TimingStore extends EventEmitter<TimingStoreEvents> {
   }
 
   /** Clears every car (a timing reset): the session header stays, cars come back with their next patches. */
-  reset(): void {
+  reset(keepLaps = false): void {
     this.cars.clear()
-    this.laps.clear()
+    if (!keepLaps) this.laps.clear()
     this.session.eventEntries = []
     this.emit('reset')
   }

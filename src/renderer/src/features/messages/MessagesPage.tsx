@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useMemo, useState } from 'react'
+import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { MessagingLiveEvent } from '../../../../shared/ui-api/index.ts'
 import { Empty } from '../../components/Empty.tsx'
 import { useConnectionState, useTopic, useTransport } from '../../transport/context.tsx'
@@ -52,9 +52,15 @@ export function MessagesPage() {
     transport.call('messaging.directs', {}).then((d) => useMessages.getState().setDirects(d), () => {})
   }, [transport, connection, refresh])
 
+  // Connections and rooms change in bursts (a tablet reconnecting): refetch the overview at most every 300 ms.
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  useEffect(() => () => clearTimeout(pending.current), [])
   useTopic('messaging.live', {}, (e: MessagingLiveEvent) => {
-    if (e.kind === 'changed') refresh()
-    else useMessages.getState().apply(e)
+    if (e.kind !== 'changed') return useMessages.getState().apply(e)
+    pending.current ??= setTimeout(() => {
+      pending.current = undefined
+      refresh()
+    }, 300)
   })
 
   // Load a topic's history when it is opened.
@@ -200,7 +206,12 @@ export function MessagesPage() {
           </ul>
           <h3>Devices</h3>
           <ul>
-            {devices.length === 0 && <li className="hint">No devices connected.</li>}
+            {s.overview?.controller && (
+              <li title={s.overview.controller.detail}>
+                <span className={`dot ${s.overview.controller.state === 'connected' ? 'dot-on' : 'dot-off'}`} /> Camera controller <span className="hint">{s.overview.controller.state}</span>
+              </li>
+            )}
+            {devices.length === 0 && <li className="hint">No LAN devices connected.</li>}
             {devices.map((c) => (
               <li key={c.id} title={c.subscriptions.join(', ')}>
                 <span className="dot dot-on" /> {c.clientId} <span className="hint">{c.dialect === 'rtc' ? '/ws' : c.path} · {c.address}</span>
