@@ -359,7 +359,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
         let transport: Transport | undefined
         try {
           transport = await this.#openSerial(p.path, baud)
-          return await this.#handshake(transport, protocol, transport.description, Math.min(this.#t.answerTimeoutMs, 300))
+          return await this.#handshake(transport, protocol, transport.description, Math.min(this.#t.answerTimeoutMs, 300), true)
         } catch (err) {
           transport?.close()
           tried.push(`${p.path} ${protocol}: ${(err as Error).message}`)
@@ -369,8 +369,9 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     throw new DeviceError('disconnected', `no controller answered on ${candidates.length} port(s): ${tried.join('; ')}`)
   }
 
-  async #handshake(transport: Transport, protocol: Protocol, port: string, answerTimeoutMs = this.#t.answerTimeoutMs): Promise<Opened> {
-    const session: DeviceSession = protocol === 'pcp' ? new PcpSession(transport, { answerTimeoutMs }) : new ViscaSession(transport, { answerTimeoutMs })
+  async #handshake(transport: Transport, protocol: Protocol, port: string, answerTimeoutMs = this.#t.answerTimeoutMs, probing = false): Promise<Opened> {
+    // A named PCP port may be an Arduino resetting on open: ask ID for up to ~3 s. Probing (auto) asks once.
+    const session: DeviceSession = protocol === 'pcp' ? new PcpSession(transport, { answerTimeoutMs, idRounds: probing ? 1 : 3 }) : new ViscaSession(transport, { answerTimeoutMs })
     const onTraffic = (e: TrafficEntry) => this.traffic.push(e)
     session.on('traffic', onTraffic)
     const ac = new AbortController()
