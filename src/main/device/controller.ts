@@ -99,6 +99,8 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
   #sim: PcpEmulator | undefined
   #simPlugged = true
   #loop: Promise<void> | undefined
+  /** Aborts the handshake under way, so close() never waits for a silent device. */
+  #attempt: AbortController | undefined
   #simDriftMs: number
   #drift: NodeJS.Timeout | undefined
 
@@ -190,6 +192,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     clearInterval(this.#drift)
     this.#hotplug?.stop()
     this.#dropLine(new DeviceError('disconnected', 'Device link closed'))
+    this.#attempt?.abort()
     this.#wake?.()
     await this.#loop
     this.#sim?.stop()
@@ -375,6 +378,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     const onTraffic = (e: TrafficEntry) => this.traffic.push(e)
     session.on('traffic', onTraffic)
     const ac = new AbortController()
+    this.#attempt = ac
     const timer = setTimeout(() => ac.abort(), this.#t.handshakeTimeoutMs)
     try {
       const info = await session.handshake(ac.signal)
@@ -386,6 +390,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
       throw new DeviceError(e.code ?? 'protocol', `${port}: no ${protocol.toUpperCase()} device answered (${e.code === 'aborted' ? `handshake took over ${this.#t.handshakeTimeoutMs} ms` : e.message})`)
     } finally {
       clearTimeout(timer)
+      if (this.#attempt === ac) this.#attempt = undefined
     }
   }
 

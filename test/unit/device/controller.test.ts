@@ -107,6 +107,16 @@ describe('DeviceController on the simulated controller', () => {
     expect(c.link.state).toBe('connected')
   })
 
+  it('close() does not wait for a handshake with a silent device', async () => {
+    const c = new DeviceController({ source: 'sim', log, hotplug: false, timings: { ...fast, answerTimeoutMs: 60_000, handshakeTimeoutMs: 120_000 } })
+    c.simDevice.fault = { kind: 'silent' }
+    const connecting = c.connect()
+    await new Promise((r) => setTimeout(r, 50))
+    await c.close() // would wait 60 s (and fail the test by its timeout) if the handshake were not aborted
+    await connecting
+    expect(c.link.state).toBe('disconnected')
+  })
+
   it('never hangs on a port whose open never completes', async () => {
     const binding = { list: async () => [], open: () => new Promise<never>(() => {}) }
     const c = new DeviceController({ source: 'pcp:/dev/wedged', log, binding, hotplug: false, timings: { ...fast, handshakeTimeoutMs: 100 } })
