@@ -101,6 +101,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
   #loop: Promise<void> | undefined
   /** Aborts the handshake under way, so close() never waits for a silent device. */
   #attempt: AbortController | undefined
+  #lastLogged = ''
   #simDriftMs: number
   #drift: NodeJS.Timeout | undefined
 
@@ -445,9 +446,15 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
 
   #setLink(l: LinkStatus): void {
     if (l.state === this.#link.state && l.detail === this.#link.detail) return
-    const was = this.#link.state
     this.#link = l
-    if (l.state !== was) this.#log.info({ link: l.state, detail: l.detail }, 'device link')
+    // Retries alternate connecting/disconnected every few seconds while nothing is attached: log a
+    // settled state once, the attempts at debug.
+    const settled = `${l.state} ${l.detail.replace(/ \(attempt \d+\)$/, '')}`
+    if (l.state === 'connecting') this.#log.debug({ link: l.state, detail: l.detail }, 'device link')
+    else if (settled !== this.#lastLogged) {
+      this.#lastLogged = settled
+      this.#log.info({ link: l.state, detail: l.detail }, 'device link')
+    }
     this.traffic.push({ t: Date.now(), dir: 'note', raw: '', text: `link ${l.state}: ${l.detail}` })
     this.emit('link', l)
     this.side.emit('status', this.status())
