@@ -249,7 +249,9 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     let failures = 0
     let first = true
     while (this.#running && gen === this.#gen) {
-      this.#setLink({ state: 'connecting', detail: this.#connectingDetail(failures) })
+      // Retries after a failure stay "disconnected" with the last reason (no flapping link events
+      // every few seconds while nothing is attached); a new reason or success changes the link.
+      if (failures === 0) this.#setLink({ state: 'connecting', detail: this.#connectingDetail() })
       let lost: Promise<Error> | undefined
       try {
         const opened = await this.#openLine()
@@ -282,10 +284,9 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     if (first) firstDone()
   }
 
-  #connectingDetail(failures: number): string {
+  #connectingDetail(): string {
     const s = this.#source
-    const what = s.kind === 'sim' ? 'simulated controller' : s.kind === 'auto' ? 'searching for a controller' : `opening ${s.path}@${s.baudRate}`
-    return failures ? `${what} (attempt ${failures + 1})` : what
+    return s.kind === 'sim' ? 'simulated controller' : s.kind === 'auto' ? 'searching for a controller' : `opening ${s.path}@${s.baudRate}`
   }
 
   #sleep(ms: number): Promise<void> {
@@ -449,7 +450,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     this.#link = l
     // Retries alternate connecting/disconnected every few seconds while nothing is attached: log a
     // settled state once, the attempts at debug.
-    const settled = `${l.state} ${l.detail.replace(/ \(attempt \d+\)$/, '')}`
+    const settled = `${l.state} ${l.detail}`
     if (l.state === 'connecting') this.#log.debug({ link: l.state, detail: l.detail }, 'device link')
     else if (settled !== this.#lastLogged) {
       this.#lastLogged = settled
