@@ -223,15 +223,16 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     else this.#wake?.()
   }
 
-  readAll(signal?: AbortSignal): Promise<CameraChanges> {
+  // async: "not connected" is a rejection, never a synchronous throw.
+  async readAll(signal?: AbortSignal): Promise<CameraChanges> {
     return this.#session().readAll(signal)
   }
 
-  apply(changes: CameraChanges, signal?: AbortSignal): Promise<ApplyResults> {
+  async apply(changes: CameraChanges, signal?: AbortSignal): Promise<ApplyResults> {
     return this.#session().apply(changes, signal)
   }
 
-  command(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
+  async command(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
     return this.#session().command(name, args, signal)
   }
 
