@@ -274,6 +274,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
       }
       if (lost) {
         const reason = await lost
+        this.#dropLine(reason) // the session ended itself (close event): forget it and its port
         if (!this.#running || gen !== this.#gen) break
         this.#reconnects++
         this.#lastError = reason.message

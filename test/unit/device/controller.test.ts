@@ -69,6 +69,7 @@ describe('DeviceController on the simulated controller', () => {
     await waitLink(c, 'disconnected')
     await expect(inflight).rejects.toThrow(/disconnected|closed/i)
     await expect(c.apply({ contrast: 2 })).rejects.toThrow(/Device not connected/)
+    expect(c.status()).toMatchObject({ port: null, device: null })
     c.simDevice.fault = { kind: 'none' }
     c.simDevice.setLocal({ gain: 66 }) // changed while unplugged: nobody heard it
     c.setSimPlugged(true)
