@@ -180,7 +180,7 @@ describe('acbinary specifics', () => {
   it('a request with no answer times out with the configured timeout', async () => {
     const c = await connect(core, 'acbinary', admin, { timeoutMs: 200 })
     // CameraSet while the device does not answer: no reply within the client's 200 ms.
-    // The app's simulated controller is the device room's PCP emulator: make it stop answering.
+    // The default device is the in-process PCP emulator; make it stop answering.
     const sim = (core.engines.find((e) => e.name === 'device') as unknown as { controller: { simDevice: { fault: { kind: string } } } }).controller.simDevice
     sim.fault = { kind: 'silent' }
     try {
