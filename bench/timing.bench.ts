@@ -70,17 +70,20 @@ function benchReplay(): void {
   const first = replayOnce(text)
   const ours: number[] = []
   const base: number[] = []
-  for (let i = 0; i < 15; i++) {
+  for (let i = 0; i < 25; i++) {
     ours.push(replayOnce(text).ms)
     base.push(naiveOnce(text).ms)
   }
   const { records } = first
   const oursMed = percentile(ours, 50)
   const baseMed = percentile(base, 50)
+  // The build machines are shared: the best run is the uncontended figure, the median the typical one.
+  const oursBest = Math.min(...ours)
+  const baseBest = Math.min(...base)
   const name = file.split('/').pop()
-  rows.push({ case: `replay ${name} (${records} records)`, subject: 'pitwall store', opsPerSec: records / (oursMed / 1000), p50Ms: oursMed, p95Ms: percentile(ours, 95), p99Ms: Math.max(...ours), extra: `time to final state ${oursMed.toFixed(1)} ms warm, ${first.ms.toFixed(1)} ms cold` })
-  rows.push({ case: `replay ${name} (${records} records)`, subject: 'bare parse + naive state', opsPerSec: records / (baseMed / 1000), p50Ms: baseMed, p95Ms: percentile(base, 95), p99Ms: Math.max(...base) })
-  ratios.push(`replay: ${Math.round(records / (oursMed / 1000))} records/s into the store (goal ≥ 250k), ${ratio(records / oursMed, records / baseMed)} of a bare parse`)
+  rows.push({ case: `replay ${name} (${records} records)`, subject: 'pitwall store', opsPerSec: records / (oursMed / 1000), p50Ms: oursMed, p95Ms: percentile(ours, 95), p99Ms: Math.max(...ours), extra: `best ${Math.round(records / (oursBest / 1000))}/s; time to final state ${oursMed.toFixed(1)} ms (median), ${oursBest.toFixed(1)} ms (best), ${first.ms.toFixed(1)} ms (cold)` })
+  rows.push({ case: `replay ${name} (${records} records)`, subject: 'bare parse + naive state', opsPerSec: records / (baseMed / 1000), p50Ms: baseMed, p95Ms: percentile(base, 95), p99Ms: Math.max(...base), extra: `best ${Math.round(records / (baseBest / 1000))}/s` })
+  ratios.push(`replay: ${Math.round(records / (oursMed / 1000))} records/s median, ${Math.round(records / (oursBest / 1000))} best, into the store (goal ≥ 250k); ${ratio(baseMed, oursMed)} of a bare parse (median), ${ratio(baseBest, oursBest)} (best)`)
 }
 
 // ---- 2. fan-out ----
