@@ -126,4 +126,18 @@ describe('timing board in Chromium', () => {
     await page.getByRole('button', { name: 'Close the in-car view' }).click()
     expect(problems).toEqual([])
   })
+
+  it('the broadcast delay holds back every element', async () => {
+    await page.getByLabel('Broadcast delay in seconds').fill('2')
+    const n = (await rowOrder())[0]!
+    timing.store.applyCars([{ number: n, lastLapTime: '00:09:59.999' }])
+    timing.store.applySession({ timeToGo: '00:00:42' })
+    await new Promise((r) => setTimeout(r, 700))
+    expect(await page.locator(`.board .car[data-car="${n}"] .c-last`).textContent()).not.toBe('9:59.999')
+    expect(await page.locator('.clocks').textContent()).not.toContain('00:00:42')
+    await page.locator(`.board .car[data-car="${n}"] .c-last`, { hasText: '9:59.999' }).waitFor({ timeout: 5000 })
+    expect(await page.locator('.clocks').textContent()).toContain('00:00:42')
+    await page.getByLabel('Broadcast delay in seconds').fill('0')
+    expect(problems).toEqual([])
+  })
 })
