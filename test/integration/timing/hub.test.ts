@@ -172,6 +172,11 @@ describe('StatusHub with the official client', () => {
     await expect(c.invoke('SubscribeToEventV2', 'x')).rejects.toThrow(/argument 1/)
     await expect(c.invoke('SubscribeToEventV2')).rejects.toThrow()
     await c.invoke('SubscribeToEventV2', 1)
+    for (let i = 0; i < 70; i++) {
+      const r = c.invoke('SubscribeToCarControlLogs', 1, `c${i}`, null)
+      if (i < 63) await r
+      else await expect(r).rejects.toThrow(/Too many subscriptions/)
+    }
   })
 })
 

@@ -27,6 +27,9 @@ export const groups = {
   inCarV2: (e: number, car: string) => `in-car-evt-${e}-car-${car}v2`,
 }
 
+/** Groups one connection may join. */
+export const MAX_SUBSCRIPTIONS = 64
+
 export const ACCESS_ERROR = 'Access code required or invalid for this event.'
 
 export interface StatusHubOptions {
@@ -58,6 +61,10 @@ export class StatusHub {
     this.#engine = engine
     this.#debounceMs = opts.debounceMs ?? 20
     const join = (connId: string, proto: string | undefined, name: string) => {
+      // Bounded: a client cannot grow the group tables without limit (car numbers are free text).
+      let mine = 0
+      for (const set of this.#members.values()) if (set.has(connId)) mine++
+      if (mine >= MAX_SUBSCRIPTIONS && !this.#members.get(name)?.has(connId)) throw new HubError(`Too many subscriptions on one connection (max ${MAX_SUBSCRIPTIONS}).`)
       this.hub.addToGroup(connId, name)
       this.hub.addToGroup(connId, `${name}:${proto === 'messagepack' ? 'messagepack' : 'json'}`)
       let set = this.#members.get(name)
