@@ -187,6 +187,7 @@ export class StatusHub {
     const g = groups.v2(e)
     const sp = this.#pendingSession as SessionStatePatch | null
     this.#pendingSession = null
+    const flagChanged = sp?.currentFlag !== undefined && sp.currentFlag !== null
     if (sp) {
       this.hub.group(`${g}:json`).send('ReceiveSessionPatch', sessionPatchToJson(sp, e, sid))
       this.hub.group(`${g}:messagepack`).send('ReceiveSessionPatch', sessionToArray({ ...sp, eventId: e, sessionId: sid }, true))
@@ -210,9 +211,9 @@ export class StatusHub {
         this.hub.group(`${g}:json`).send('ReceiveCarPatches', list.map((p) => carPatchToJson(p, es, ss)))
         this.hub.group(`${g}:messagepack`).send('ReceiveCarPatches', list.map((p) => carToArray({ ...p, eventId: es, sessionId: ss }, true)))
         this.sentCarPatches += list.length
-        this.#inCar(list)
+        this.#inCar(list, flagChanged)
       }
-    } else if (sp?.currentFlag !== undefined && sp.currentFlag !== null) this.#inCar([])
+    } else if (flagChanged) this.#inCar([], true)
     this.#v1Partial()
   }
 
@@ -251,10 +252,10 @@ export class StatusHub {
 
   // ---- in-car ----
 
-  #inCar(changed: CarPositionPatch[]): void {
+  #inCar(changed: CarPositionPatch[], flagChanged: boolean): void {
     const e = this.#eventId()
     const lapDone = changed.some((p) => p.lastLapCompleted != null || p.overallPosition != null)
-    if (!lapDone && changed.length) return
+    if (!lapDone && !flagChanged) return
     const prefix = `in-car-evt-${e}-car-`
     for (const name of this.#members.keys()) {
       if (!name.startsWith(prefix)) continue
