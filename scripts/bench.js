@@ -35,7 +35,9 @@ for (const r of results) {
   for (const row of r.rows) lines.push(`| ${row.case} | ${row.subject} | ${row.opsPerSec ? Math.round(row.opsPerSec) : ''} | ${fmt(row.p50Ms)} | ${fmt(row.p95Ms)} | ${fmt(row.p99Ms)} | ${row.extra ?? ''} |`)
   lines.push('', ...r.ratios.map((x) => `- ${x}`), '')
 }
-if (!filter) writeFileSync('BENCHMARKS.md', lines.join('\n'))
+// The soak section is written by `npm run soak`; keep it.
+const soak = existsSync('BENCHMARKS.md') ? (readFileSync('BENCHMARKS.md', 'utf8').match(/## soak\n[\s\S]*?(?=\n## |$)/)?.[0] ?? '') : ''
+if (!filter) writeFileSync('BENCHMARKS.md', lines.join('\n') + (soak ? '\n' + soak.trimEnd() + '\n' : ''))
 else console.log(lines.join('\n'))
 const failed = results.filter((r) => r.description === 'FAILED').length
 process.exit(failed ? 1 : 0)

@@ -3,7 +3,8 @@
 // (`node scripts/make-icons.js`; the output is committed under resources/).
 //   resources/icon.png                    1024 px, electron-builder's source for .ico/.icns
 //   resources/icons/NxN.png               16 … 512 px (Linux icon set, window icon)
-//   resources/tray/tray[-<flag>][@2x].png 16 px + 32 px: neutral, green, yellow, red, white, checkered
+//   resources/tray/tray[-<flag>][-nolink][@2x].png 16 px + 32 px: neutral, green, yellow, red, white,
+//                                         checkered; -nolink: with the 'controller not connected' badge
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -81,9 +82,17 @@ function appIcon(x, y) {
 
 const FLAG_COLOURS = { green: [34, 160, 70], yellow: [245, 200, 20], red: [220, 35, 30], white: [245, 245, 245] }
 
-/** Tray: a disc in the flag colour (checkered: black/white squares) with a dark ring so it reads on any panel. */
-function trayIcon(flag) {
+/**
+ * Tray: a disc in the flag colour (checkered: black/white squares) with a dark ring so it reads on any
+ * panel; `nolink` adds a corner badge (white-rimmed dark red dot): the camera controller is not connected.
+ */
+function trayIcon(flag, nolink = false) {
   return (x, y) => {
+    if (nolink) {
+      const b = Math.hypot(x - 0.78, y - 0.78)
+      if (b <= 0.17) return [150, 0, 0]
+      if (b <= 0.23) return WHITE
+    }
     const d = Math.hypot(x - 0.5, y - 0.5)
     if (d > 0.47) return null
     if (d > 0.38) return [30, 30, 30]
@@ -103,7 +112,9 @@ function write(rel, data) {
 const written = [write('icon.png', render(1024, appIcon))]
 for (const s of [16, 32, 48, 64, 128, 256, 512]) written.push(write(`icons/${s}x${s}.png`, render(s, appIcon)))
 for (const flag of ['none', 'green', 'yellow', 'red', 'white', 'checkered']) {
-  const name = flag === 'none' ? 'tray' : `tray-${flag}`
-  written.push(write(`tray/${name}.png`, render(16, trayIcon(flag))), write(`tray/${name}@2x.png`, render(32, trayIcon(flag))))
+  for (const nolink of [false, true]) {
+    const name = `${flag === 'none' ? 'tray' : `tray-${flag}`}${nolink ? '-nolink' : ''}`
+    written.push(write(`tray/${name}.png`, render(16, trayIcon(flag, nolink))), write(`tray/${name}@2x.png`, render(32, trayIcon(flag, nolink))))
+  }
 }
 console.log(`make-icons: wrote ${written.length} files under resources/`)

@@ -32,19 +32,23 @@ if (onlyVitest.length === 0) {
   step('typecheck: renderer', bin('tsc'), ['-p', 'tsconfig.web.json', '--noEmit'])
 }
 
-const report = '.vitest-report.json'
-rmSync(report, { force: true })
-console.log('\n▶ vitest')
-const r = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...onlyVitest], { stdio: 'inherit', env: process.env })
-if (existsSync(report)) {
+/** Runs vitest and adds its counts; a file that fails to load has no tests but is a failure. */
+function vitest(name, args, env = {}) {
+  const report = '.vitest-report.json'
+  rmSync(report, { force: true })
+  console.log(`\n▶ ${name}`)
+  const r = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], { stdio: 'inherit', env: { ...process.env, ...env } })
+  if (!existsSync(report)) {
+    failed++
+    console.log(`✗ ${name} produced no report (exit ${r.status ?? r.signal})`)
+    return
+  }
   const j = JSON.parse(readFileSync(report, 'utf8'))
   passed += j.numPassedTests
-  failed += j.numFailedTests
-  // A file that fails to load has no tests but is a failure.
-  failed += j.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length
-} else {
-  failed++
-  console.log(`✗ vitest produced no report (exit ${r.status ?? r.signal})`)
+  failed += j.numFailedTests + j.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length
 }
+
+vitest('vitest: unit, integration, end-to-end, fuzz, faults', onlyVitest)
+if (onlyVitest.length === 0) vitest('vitest: soak (alone)', ['test/soak'], { PITWALL_SOAK: '1' })
 console.log(`\n${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)

@@ -1,12 +1,16 @@
 import { VERSION } from '../main/core/index.ts'
+import { emulate } from './commands/emulate.ts'
 import { rmonitorServer } from './commands/rmonitor-server.ts'
+import { rpc } from './commands/rpc.ts'
 import { serve } from './commands/serve.ts'
 import { CliError, type Command } from './command.ts'
 
 /** Every `pitwall` sub-command. */
 const commands: Record<string, Command> = {
   serve,
+  emulate,
   'rmonitor-server': rmonitorServer,
+  rpc,
 }
 
 const USAGE = `pitwall ${VERSION}

@@ -1,22 +1,21 @@
-import { spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/main/config/index.ts'
-import { type Core, createCore } from '../../src/main/core/index.ts'
 
-// The web UI in a real Chromium against a real core: log in, visit every page, screenshot each, and
+// The web UI in a real Chromium against `pitwall serve`: log in, visit every page, screenshot each, and
 // fail on any console error or page error.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const WEB_ROOT = join(ROOT, 'out/renderer')
 const SHOTS = join(ROOT, 'test-results')
-const PAGES = ['timing', 'messages', 'device', 'settings', 'logs']
+const PAGES = ['timing', 'runplan', 'messages', 'device', 'settings', 'logs']
 
-let core: Core
+let server: ChildProcess
+let url: string
 let browser: Browser
 let page: Page
 let dataDir: string
@@ -29,10 +28,26 @@ beforeAll(async () => {
   }
   mkdirSync(SHOTS, { recursive: true })
   dataDir = mkdtempSync(join(tmpdir(), 'pitwall-e2e-'))
-  core = await createCore(
-    parseConfig({ port: 0, host: '127.0.0.1', dataDir, logToConsole: false, adminPassword: 'test-admin-pw', timing: { source: 'none' }, device: { source: 'sim' } }),
-    { webRoot: WEB_ROOT },
-  )
+  // A user's environment: no PITWALL_* from the test runner.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PITWALL_')))
+  server = spawn(process.execPath, [join(ROOT, 'bin/pitwall.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--admin-password', 'test-admin-pw', '--timing', 'none', '--device', 'sim', '--log-level', 'info'], {
+    cwd: ROOT,
+    env: { ...env, PITWALL_LOG_TO_CONSOLE: 'false' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const t = setTimeout(() => reject(new Error(`pitwall serve did not print its URL: ${out}`)), 20_000)
+    server.stdout!.on('data', (d) => {
+      out += d
+      const m = /Web UI: (http:\/\/\S+)/.exec(out)
+      if (m) {
+        clearTimeout(t)
+        resolve(m[1]!)
+      }
+    })
+    server.once('exit', (code) => reject(new Error(`pitwall serve exited ${code}: ${out}`)))
+  })
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -47,13 +62,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close()
-  await core?.stop()
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.once('exit', r))
+    server.kill('SIGTERM')
+    await exited
+  }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
 describe('web UI in Chromium', () => {
   it('shows the login page, logs in as admin and connects', async () => {
-    await page.goto(core.url)
+    await page.goto(url)
     await page.getByRole('button', { name: 'Log in' }).waitFor()
     await page.screenshot({ path: join(SHOTS, 'ui-login.png') })
     await page.getByLabel('User').fill('admin')
@@ -69,7 +88,7 @@ describe('web UI in Chromium', () => {
     for (const id of PAGES) {
       await page.locator(`nav a[href="#/${id}"]`).click()
       await page.waitForFunction(`location.hash === '#/${id}'`)
-      await page.locator('nav a.active').filter({ hasText: new RegExp(id, 'i') }).waitFor()
+      await page.locator(`nav a.active[href="#/${id}"]`).waitFor()
       // Every page says something: a heading at least.
       await page.locator('main h1, main h2').first().waitFor()
       await page.screenshot({ path: join(SHOTS, `ui-${id}.png`), fullPage: true })
@@ -79,12 +98,13 @@ describe('web UI in Chromium', () => {
 
   it('shows engine status and live logs', async () => {
     await page.locator('.engines .engine', { hasText: 'store' }).waitFor()
-    await page.goto(`${core.url}/#/logs`)
+    await page.goto(`${url}/#/logs`)
     await page.locator('.log-line', { hasText: 'LAN server listening' }).first().waitFor()
-    core.ctx.log.child({ area: 'e2e' }).warn('a live line from the e2e test')
-    await page.locator('.log-line', { hasText: 'a live line from the e2e test' }).waitFor()
+    // A failed login elsewhere is logged by the server (warn) and shows up live.
+    await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'e2e-nobody', password: 'wrong-password' }) })
+    await page.locator('.log-line.level-warn', { hasText: 'failed login' }).waitFor()
     await page.getByLabel('Minimum level').selectOption('error')
-    expect(await page.locator('.log-line', { hasText: 'a live line from the e2e test' }).count()).toBe(0)
+    expect(await page.locator('.log-line', { hasText: 'failed login' }).count()).toBe(0)
     await page.getByLabel('Minimum level').selectOption('info')
     expect(problems).toEqual([])
   })
@@ -105,7 +125,9 @@ describe('web UI in Chromium', () => {
     await page.getByLabel('Role').selectOption('operator')
     await page.getByRole('button', { name: 'Save user' }).click()
     await page.locator('table.users tr', { hasText: 'crew1' }).filter({ hasText: 'operator' }).waitFor()
-    expect(core.ctx.auth.listUsers().find((u) => u.username === 'crew1')?.role).toBe('operator')
+    // The change is real on the server: the new password logs in, with the new role.
+    const login = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'crew1', password: 'crew-password-2' }) })
+    expect(((await login.json()) as { user: { role: string } }).user.role).toBe('operator')
     await row.getByRole('button', { name: 'Delete…' }).click()
     await row.getByRole('button', { name: 'Delete crew1' }).click()
     await page.locator('.ok', { hasText: 'Deleted crew1' }).waitFor()
@@ -135,5 +157,20 @@ describe('web UI in Chromium', () => {
     await page.getByRole('alert').waitFor()
     // The only console error allowed here is Chromium reporting the refused login (HTTP 401).
     expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([])
+  })
+
+  it('a login ended elsewhere sends the browser back to the login page, saying so', async () => {
+    problems.length = 0
+    await page.getByLabel('Password').fill('test-admin-pw')
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.locator('.conn-open').waitFor()
+    const token = (await page.evaluate("localStorage.getItem('pitwall.token')")) as string
+    // The session is ended from outside (another tab logging out, an admin changing the password…).
+    expect((await fetch(`${url}/api/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+    await page.reload()
+    await page.getByText('Your session ended. Log in again.').waitFor()
+    expect(await page.evaluate("localStorage.getItem('pitwall.token')")).toBeNull()
+    // Allowed here only: Chromium reporting the refused upgrade and the 401 of the session check.
+    expect(problems.filter((p) => !/status of 401|WebSocket/.test(p))).toEqual([])
   })
 })

@@ -66,6 +66,8 @@ export const serve: Command = {
     const config = load(cli, values.config)
     checkDataDir(resolveDataDir(config))
 
+    // Listen for signals before booting, so Ctrl-C during start-up also ends in a clean stop.
+    const signal = values.check ? undefined : nextSignal()
     let core: Core
     try {
       core = await createCore(config, { webRoot: WEB_ROOT })
@@ -82,7 +84,7 @@ export const serve: Command = {
       console.log(`\n  First run: the admin password is  ${core.firstRunPassword}  (user "admin"; shown once, stored hashed)\n`)
     }
     console.log(`Pitwall ${core.ctx.version} is running. Web UI: ${core.url}`)
-    await waitForSignal(core)
+    await stopOn(core, await signal!)
     return 0
   },
 }
@@ -105,24 +107,30 @@ function checkDataDir(dir: string): void {
   }
 }
 
-/** SIGINT/SIGTERM: close sockets, flush the database, exit 0 within 3 s. */
-function waitForSignal(core: Core): Promise<void> {
+function nextSignal(): Promise<string> {
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      core.ctx.log.info({ signal }, 'shutting down')
-      const hard = setTimeout(() => {
-        console.error('pitwall serve: shutdown took longer than 3 s; exiting')
-        process.exit(0)
-      }, 2800)
-      hard.unref()
-      core.stop().finally(() => {
-        clearTimeout(hard)
-        resolve()
-      })
+    const on = (signal: string) => {
+      process.off('SIGINT', on)
+      process.off('SIGTERM', on)
+      // A second signal while stopping: stop waiting.
+      process.once('SIGINT', () => process.exit(0))
+      process.once('SIGTERM', () => process.exit(0))
+      resolve(signal)
     }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+    process.on('SIGINT', on)
+    process.on('SIGTERM', on)
   })
+}
+
+/** SIGINT/SIGTERM: close sockets, flush the database, exit 0 within 3 s. */
+async function stopOn(core: Core, signal: string): Promise<void> {
+  core.ctx.log.info({ signal }, 'shutting down')
+  const hard = setTimeout(() => {
+    console.error('pitwall serve: shutdown took longer than 3 s; exiting')
+    process.exit(0)
+  }, 2800)
+  hard.unref()
+  await core.stop().finally(() => clearTimeout(hard))
 }
 
 /** Boots everything, checks the LAN endpoints a user and the packager rely on, then stops. */

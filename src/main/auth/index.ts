@@ -168,7 +168,7 @@ export class Auth {
     const username = payload.sub ?? ''
     const user = this.#store.prepare('SELECT role, token_version FROM users WHERE username = ?').get(username) as { role: Role; token_version: number } | undefined
     if (!user) throw new AuthError('invalid_token', 'Invalid token')
-    if (payload.ver !== user.token_version) throw new AuthError('expired_token', 'Session ended: the password or role changed')
+    if ((payload.ver ?? 0) !== user.token_version) throw new AuthError('expired_token', 'Session ended: the password or role changed')
     const now = Date.now()
     let session = this.#sessions.get(sid)
     if (!session) {

@@ -39,6 +39,10 @@ export const configSchema = z
         rateLimit: z.number().int().min(1).max(10_000).default(100),
         /** How long the controller may take to confirm a write. */
         commandTimeoutMs: z.number().int().min(50).max(60_000).default(2000),
+        /** A v1 client whose unsent output passes this many bytes is disconnected (it stopped reading). */
+        maxBufferedBytes: z.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
+        /** When > 0, the simulated controller changes an image value by itself this often (ms); a demo of device-originated changes. */
+        simDriftMs: z.number().int().min(0).max(3_600_000).default(0),
       })
       .prefault({}),
 
@@ -47,7 +51,7 @@ export const configSchema = z
         /** sim | pcp:PATH[@BAUD] | visca:PATH[@BAUD] | auto */
         source: z.string().default('sim'),
         /** Extra USB vendor:product ids (hex, "0403:6001") that `auto` treats as controllers. */
-        usbIds: z.array(z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/)).default([]),
+        usbIds: z.array(z.string().regex(/^[0-9a-fA-F]{4}:([0-9a-fA-F]{4}|\*)$/)).default([]),
       })
       .prefault({}),
 
@@ -88,8 +92,35 @@ export const configSchema = z
 
     messaging: z
       .object({
+        /** Real-time protocol endpoint. */
+        path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).default('/ws'),
+        /** Rooms API WebSocket endpoint. */
+        roomsPath: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).default('/chat'),
+        /** Connections of both dialects together; the upgrade gets HTTP 503 above it. */
         maxConnections: z.number().int().min(1).max(100_000).default(10_000),
+        /** Publications kept per topic (0 = no history). */
         historySize: z.number().int().min(0).max(100_000).default(500),
+        /** Longest a publication stays in history (a message's metadata.ttl can shorten it). */
+        historyTtlSec: z.number().int().min(1).max(365 * 24 * 3600).default(7 * 24 * 3600),
+        /** Direct messages queued per offline user; a full queue refuses (Error 503). */
+        dmQueueSize: z.number().int().min(1).max(100_000).default(100),
+        /** Longest a queued direct message waits (metadata.ttl can shorten it). */
+        dmTtlSec: z.number().int().min(1).max(30 * 24 * 3600).default(3600),
+        /** Server Ping interval. */
+        heartbeatMs: z.number().int().min(20).max(600_000).default(30_000),
+        /** A connection with no inbound frame for this long is closed (4008). */
+        idleTimeoutMs: z.number().int().min(50).max(3_600_000).default(60_000),
+        /** Largest frame processed (bigger: Error 400; 16× bigger: close 1009). */
+        maxFrameBytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+        /** Messages per second per connection (token bucket) and its burst. */
+        rateLimit: z.number().int().min(1).max(100_000).default(100),
+        rateBurst: z.number().int().min(1).max(100_000).default(200),
+        /** A reader with more than this much unsent output is disconnected. */
+        maxBufferedBytes: z.number().int().min(16 * 1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
+        /** Subscription filters per connection. */
+        maxSubscriptions: z.number().int().min(1).max(10_000).default(256),
+        /** AuthStatus token_expiring is sent this long before a token expires. */
+        tokenWarningSec: z.number().int().min(1).max(3600).default(60),
       })
       .prefault({}),
 
@@ -98,6 +129,21 @@ export const configSchema = z
         keepAliveMs: z.number().int().min(100).max(600_000).default(15_000),
         clientTimeoutMs: z.number().int().min(200).max(3_600_000).default(30_000),
         handshakeTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+      })
+      .prefault({}),
+
+    rpc: z
+      .object({
+        /** Largest SignalR message on /hubs/rpc (bytes); bigger closes the connection. */
+        maxMessageBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(1024 * 1024),
+        /** Largest packed parameters or data of one call (bytes); bigger gets a payload_too_large reply. */
+        maxPayloadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+        /** Requests one connection may have in flight; more get a limit_reached reply. */
+        maxInFlight: z.number().int().min(1).max(10_000).default(64),
+        /** A client silent this long is dropped. Upstream AyCode clients ping every 60 s, hence 180 s. */
+        clientTimeoutMs: z.number().int().min(1000).max(3_600_000).default(180_000),
+        /** Items the run plan DataSource holds at most. */
+        runPlanMaxItems: z.number().int().min(1).max(10_000).default(500),
       })
       .prefault({}),
 

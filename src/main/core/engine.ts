@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events'
+import type { CameraChanges, LinkStatus } from '../../shared/camera-keys.ts'
 import type { CarControlLogs, CarPositionPatch, Flag, FlagDuration, SessionStatePatch } from '../../shared/timing.ts'
 import type { EngineStatus } from '../../shared/ui-api/index.ts'
 import type { Auth } from '../auth/index.ts'
@@ -27,6 +28,10 @@ export interface Engine {
 export interface CoreEventMap {
   /** An engine's state changed; the status topic and the tray follow this. */
   'engine.state': [name: string, status: EngineStatus]
+  /** Confirmed camera changes (only keys whose value changed), from the device or an accepted write. */
+  'camera.change': [changes: CameraChanges]
+  /** The camera controller link went up or down. */
+  'device.link': [status: LinkStatus]
   /** Timing: a V2 session patch (null/absent = unchanged) of the one timing store. */
   'timing.session': [patch: SessionStatePatch]
   /** Timing: the car patches of one batch. */
@@ -37,6 +42,8 @@ export interface CoreEventMap {
   'timing.controllog': [log: CarControlLogs]
   /** Timing: every car was cleared (timing-system reset, source switch). */
   'timing.reset': []
+  /** A direct message was sent to a user (delivered or queued): the desktop shell shows a notification. */
+  'messaging.direct': [dm: { from: string | null; to: string; text: string; messageId: string; sentAt: number; status: string }]
   /**
    * Something a person at the desktop should see as a native notification (a direct message, a flag
    * change). Any room may emit it; the desktop shell shows it unless muted or switched off for that

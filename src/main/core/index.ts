@@ -6,12 +6,16 @@ import type { StatusInfo } from '../../shared/ui-api/index.ts'
 import { Auth } from '../auth/index.ts'
 import { type Config, resolveDataDir } from '../config/index.ts'
 import { LanServer } from '../lan/index.ts'
+import { MessagingEngine } from '../messaging/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
 import { HubServer } from '../signalr/index.ts'
 import { DiagHubEngine } from '../signalr/diag.ts'
 import { Backplane, shareUsers } from '../scale/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
+import { createCameraEngine } from '../camera/index.ts'
+import { createRpcEngine, rpcMessagingPort } from '../rpc/index.ts'
+import { createDeviceEngine } from '../device/index.ts'
 import { TimingEngine } from '../timing/index.ts'
 import { registerCoreApi } from './core-api.ts'
 import type { CoreContext, CoreEvents, Engine, EngineStatus } from './engine.ts'
@@ -64,7 +68,7 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
     const events: CoreEvents = new EventEmitter()
     events.setMaxListeners(100)
     // Before listen: the hub server installs its request hook; hubs are added by engines.
-    const signalr = new HubServer({ lan, log, ...config.signalr, anonymousRead: config.anonymousRead })
+    const signalr = new HubServer({ lan, log, ...config.signalr, anonymousRead: config.anonymousRead, sessions: auth })
     const owns = new Set<string>()
     const backplane = config.redis ? new Backplane(config.redis, { instanceId, log, info: () => ({ name: config.name, url: lanUrl(), owns: [...owns] }) }) : undefined
     const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events, backplane, owns, signalr }
@@ -130,7 +134,18 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 
 /** Every engine, in start order (stopped in reverse). */
 function createEngines(ctx: CoreContext): Engine[] {
-  return [new DiagHubEngine(ctx), new TimingEngine(ctx)]
+  const device = createDeviceEngine(ctx)
+  const camera = createCameraEngine(ctx, () => device.controller)
+  const timing = new TimingEngine(ctx)
+  const messaging = new MessagingEngine(ctx)
+  return [
+    new DiagHubEngine(ctx),
+    device,
+    camera,
+    timing,
+    messaging,
+    createRpcEngine(ctx, { camera: () => camera.model, timing: () => timing.store, messaging: () => rpcMessagingPort(messaging) }),
+  ]
 }
 
 async function runCleanup(cleanup: Array<() => Promise<void> | void>, log: CoreContext['log']): Promise<void> {

@@ -256,10 +256,9 @@ function resource(rel: string): string {
   return join(app.getAppPath(), 'resources', rel)
 }
 
+/** Colour images on every platform (the flag colour is the point, so no macOS template image). */
 function trayImage(s: TrayState) {
-  const img = nativeImage.createFromPath(resource(`tray/${trayIconName(s)}`))
-  if (process.platform === 'darwin') img.setTemplateImage(s.flag === 'none')
-  return img
+  return nativeImage.createFromPath(resource(`tray/${trayIconName(s)}`))
 }
 
 /** electron-updater, when this is an installed build (it needs app-update.yml from the packager). */

@@ -23,6 +23,13 @@ export interface ConnectionSettings {
   clientResultTimeoutMs: number
   maxBufferedBytes: number
   anonymousRead: boolean
+  /** Login sessions (ctx.auth): a connection keeps its session alive and closes when it ends. */
+  sessions: SessionCheck | undefined
+}
+
+export interface SessionCheck {
+  sessionAlive(sid: string): boolean
+  touch(sid: string): void
 }
 
 /** What a connection needs from its hub. */
@@ -90,8 +97,8 @@ export class Connection implements HubConnectionInfo {
   #recvLatest = 0
   #ackTimer: NodeJS.Timeout | undefined
   // Invocations.
-  #running = new Map<string, AbortController>()
-  #anonymousRunning = new Set<AbortController>()
+  #running = new Map<string, LazyAbort>()
+  #anonymousRunning = new Set<LazyAbort>()
   #active = 0
   #queue: Array<() => Promise<void>> = []
   #clientStreams = new Map<string, ClientStream>()
@@ -180,6 +187,7 @@ export class Connection implements HubConnectionInfo {
   receive(data: Uint8Array): void {
     if (this.#state === 'closed' || this.#state === 'pending') return
     this.#lastReceived = Date.now()
+    if (!this.#sessionOk()) return
     if (data.length > this.#s.maxMessageBytes) {
       return this.close(`Message of ${data.length} bytes exceeds the maximum message size of ${this.#s.maxMessageBytes} bytes.`)
     }
@@ -194,7 +202,13 @@ export class Connection implements HubConnectionInfo {
     }
     for (const m of messages) {
       if ((this.#state as State) === 'closed') return
-      this.#dispatch(m)
+      try {
+        this.#dispatch(m)
+      } catch (err) {
+        // A bug in a hub (e.g. a throwing schema refinement) must cost this connection, never the process.
+        this.#host.log.error({ connectionId: this.connectionId, err }, 'hub message dispatch failed')
+        return this.close('Connection closed with an error.')
+      }
     }
   }
 
@@ -221,6 +235,7 @@ export class Connection implements HubConnectionInfo {
       case 'open': {
         const t = this.#transport
         if (!t) return
+        if (!this.#sessionOk(false)) return
         if (!t.alive && now - this.#lastReceived > this.#s.clientTimeoutMs) {
           this.#host.log.info({ connectionId: this.connectionId }, 'client timed out')
           return this.close(`Client timeout: nothing received for ${this.#s.clientTimeoutMs} ms.`)
@@ -307,6 +322,19 @@ export class Connection implements HubConnectionInfo {
   }
 
   // ---- internals ----
+
+  /** False (and the connection closed) once the login session behind the token has ended. */
+  #sessionOk(touch = true): boolean {
+    const sid = this.user.sid
+    const sessions = this.#s.sessions
+    if (!sid || !sessions) return true
+    if (!sessions.sessionAlive(sid)) {
+      this.close('The login session has ended (logged out or expired); log in again.')
+      return false
+    }
+    if (touch) sessions.touch(sid)
+    return true
+  }
 
   #raw(bytes: Uint8Array): void {
     const t = this.#transport
@@ -449,10 +477,17 @@ export class Connection implements HubConnectionInfo {
       }
       bound.push(r.data)
     }
-    const ac = new AbortController()
+    const ac = new LazyAbort()
     if (id !== undefined) this.#running.set(id, ac)
     else this.#anonymousRunning.add(ac)
-    const call: CallContext = { connection: this, hub: this.#host.context, invocationId: id, signal: ac.signal }
+    const call: CallContext = {
+      connection: this,
+      hub: this.#host.context,
+      invocationId: id,
+      get signal() {
+        return ac.signal
+      },
+    }
     const done = () => {
       if (id !== undefined) this.#running.delete(id)
       else this.#anonymousRunning.delete(ac)
@@ -460,7 +495,9 @@ export class Connection implements HubConnectionInfo {
     }
     if (method.kind === 'stream') {
       // Server-to-client streams run beside the invocation limit, as in ASP.NET Core.
-      void this.#runStream(m.target, id!, method, call, bound, ac).finally(done)
+      void this.#runStream(m.target, id!, method, call, bound, ac)
+        .catch((err) => this.#host.log.error({ err }, 'stream invocation failed'))
+        .finally(done)
       return
     }
     const job = () => this.#runMethod(m.target, id, method, call, bound).finally(done)
@@ -477,11 +514,13 @@ export class Connection implements HubConnectionInfo {
 
   #start(job: () => Promise<void>): void {
     this.#active++
-    void job().finally(() => {
-      this.#active--
-      const next = this.#queue.shift()
-      if (next && this.#state !== 'closed') this.#start(next)
-    })
+    void job()
+      .catch((err) => this.#host.log.error({ err }, 'invocation failed'))
+      .finally(() => {
+        this.#active--
+        const next = this.#queue.shift()
+        if (next && this.#state !== 'closed') this.#start(next)
+      })
   }
 
   async #runMethod(target: string, id: string | undefined, method: HubMethod, call: CallContext, args: unknown[]): Promise<void> {
@@ -500,7 +539,7 @@ export class Connection implements HubConnectionInfo {
     }
   }
 
-  async #runStream(target: string, id: string, method: HubMethod, call: CallContext, args: unknown[], ac: AbortController): Promise<void> {
+  async #runStream(target: string, id: string, method: HubMethod, call: CallContext, args: unknown[], ac: LazyAbort): Promise<void> {
     let iterator: AsyncIterator<unknown> | undefined
     const aborted = new Promise<'aborted'>((resolve) => ac.signal.addEventListener('abort', () => resolve('aborted'), { once: true }))
     try {
@@ -524,12 +563,17 @@ export class Connection implements HubConnectionInfo {
     }
   }
 
-  /** Waits while the transport holds more than half its allowed backlog (a slow reader throttles its streams). */
+  /**
+   * Waits while the transport holds more than half its allowed backlog, or (stateful reconnect) more than
+   * half the replay buffer is unacknowledged: a slow reader throttles its streams instead of overflowing.
+   */
   async #drained(signal: AbortSignal): Promise<void> {
     const limit = this.#s.maxBufferedBytes / 2
+    const replayLimit = this.#s.statefulBufferBytes / 2
     for (let i = 0; i < 6000 && !signal.aborted; i++) {
+      if (this.#state !== 'open' && this.#state !== 'detached') return
       const t = this.#transport
-      if ((t && t.bufferedBytes <= limit) || (this.#state !== 'open' && this.#state !== 'detached')) return
+      if (t && t.bufferedBytes <= limit && this.#replayBytes <= replayLimit) return
       await new Promise((r) => setTimeout(r, 5))
     }
   }
@@ -638,6 +682,23 @@ export class Connection implements HubConnectionInfo {
   }
 }
 
+
+/** An AbortController made only when someone reads the signal: most calls never do, and creating one per call costs. */
+class LazyAbort {
+  #ac: AbortController | undefined
+  #aborted = false
+  get signal(): AbortSignal {
+    if (!this.#ac) {
+      this.#ac = new AbortController()
+      if (this.#aborted) this.#ac.abort()
+    }
+    return this.#ac.signal
+  }
+  abort(): void {
+    this.#aborted = true
+    this.#ac?.abort()
+  }
+}
 
 function isStreamParam(a: unknown): a is StreamParam {
   return typeof a === 'object' && a !== null && (a as StreamParam).kind === 'stream'

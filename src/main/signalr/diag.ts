@@ -67,7 +67,7 @@ export const diagHub = defineHub({
 /** Diagnostics hub options: every transport, a few parallel invocations (Ask waits on the client). */
 export const DIAG_HUB_OPTIONS: HubOptions = { permission: 'System_r', maxParallelInvocations: 4 }
 
-/** Serves /hubs/diag on the running app. */
+/** The SignalR engine of the running app: serves /hubs/diag and reports every hub's connections. */
 export class DiagHubEngine implements Engine {
   readonly name = 'signalr'
   #ctx: CoreContext
@@ -86,6 +86,11 @@ export class DiagHubEngine implements Engine {
   }
 
   status(): EngineStatus {
-    return { state: this.#hub ? 'running' : 'stopped', hubs: [DIAG_HUB_PATH], connections: this.#hub?.connectionCount ?? 0 }
+    const hubs = this.#ctx.signalr.hubs()
+    return {
+      state: this.#hub ? 'running' : 'stopped',
+      detail: `${hubs.length} hub(s), ${hubs.reduce((n, h) => n + h.connections, 0)} connection(s)`,
+      hubs: hubs.map((h) => ({ path: h.path, connections: h.connections, transports: h.transports })),
+    }
   }
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Permission, Principal } from '../../shared/auth.ts'
 import type { Logger } from '../log/index.ts'
-import { Connection, type ConnectionSettings, type HubHost } from './connection.ts'
+import { Connection, type ConnectionSettings, type HubHost, type SessionCheck } from './connection.ts'
 import type { ClientProxy, HubContext } from './context.ts'
 import { ALL_TRANSPORTS, HubError, type HubConnectionInfo, type HubDefinition, type HubMethod, type TransportName } from './hub.ts'
 import { type HubMessage, MessageType } from './messages.ts'
@@ -51,9 +51,12 @@ export interface HubDefaults {
   clientTimeoutMs: number
   handshakeTimeoutMs: number
   anonymousRead: boolean
+  sessions: SessionCheck | undefined
 }
 
 const GROUP_NAME_MAX = 256
+/** Bounds the memory one client can make the server hold through Join-style methods. */
+const GROUPS_PER_CONNECTION_MAX = 1000
 
 export class HubRuntime implements HubHost, HubContext {
   readonly path: string
@@ -103,12 +106,19 @@ export class HubRuntime implements HubHost, HubContext {
       clientResultTimeoutMs: options.clientResultTimeoutMs ?? 30_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
       anonymousRead: defaults.anonymousRead,
+      sessions: defaults.sessions,
     }
     const s = this.settings
     const every = Math.max(20, Math.min(1000, Math.floor(Math.min(s.keepAliveMs, s.clientTimeoutMs, s.handshakeTimeoutMs, s.reconnectWindowMs) / 4)))
     this.#sweep = setInterval(() => {
       const now = Date.now()
-      for (const c of [...this.#byToken.values()]) c.tick(now)
+      for (const c of [...this.#byToken.values()]) {
+        try {
+          c.tick(now)
+        } catch (err) {
+          this.log.error({ err, connectionId: c.connectionId }, 'connection check failed')
+        }
+      }
     }, every)
     this.#sweep.unref()
   }
@@ -253,7 +263,8 @@ export class HubRuntime implements HubHost, HubContext {
   addToGroup(connectionId: string, group: string): void {
     if (group.length === 0 || group.length > GROUP_NAME_MAX) throw new HubError(`Group names must be 1-${GROUP_NAME_MAX} characters.`)
     const c = this.#open.get(connectionId)
-    if (!c) return
+    if (!c || c.groups.has(group)) return
+    if (c.groups.size >= GROUPS_PER_CONNECTION_MAX) throw new HubError(`A connection may be in at most ${GROUPS_PER_CONNECTION_MAX} groups.`)
     c.groups.add(group)
     addTo(this.#groups, group, c)
   }

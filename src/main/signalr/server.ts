@@ -7,7 +7,7 @@ import { can, type Principal } from '../../shared/auth.ts'
 import type { LanServer } from '../lan/index.ts'
 import { refuseUpgrade } from '../lan/index.ts'
 import type { Logger } from '../log/index.ts'
-import type { Connection } from './connection.ts'
+import type { Connection, SessionCheck } from './connection.ts'
 import type { HubContext } from './context.ts'
 import type { HubDefinition, TransportName } from './hub.ts'
 import { JsonHubProtocol } from './json-protocol.ts'
@@ -27,6 +27,8 @@ export interface HubServerOptions {
   anonymousRead?: boolean
   /** Protocols of hubs that do not list their own [JSON, MessagePack]. */
   protocols?: HubProtocol[]
+  /** ctx.auth: connections keep their login session alive and are closed when it ends (logout, idle). */
+  sessions?: SessionCheck
 }
 
 const TRANSFER_FORMATS: Record<TransportName, string[]> = {
@@ -57,6 +59,7 @@ export class HubServer {
       clientTimeoutMs: opts.clientTimeoutMs ?? 30_000,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 15_000,
       anonymousRead: opts.anonymousRead ?? true,
+      sessions: opts.sessions,
     }
     this.#protocols = opts.protocols ?? [new JsonHubProtocol(), new MessagePackHubProtocol()]
     // One hook, matched by path: the hub endpoints bypass Fastify's body parsing (SignalR bodies are
@@ -95,6 +98,16 @@ export class HubServer {
     if (runtime.transports.includes('WebSockets')) this.#lan.ws(path, (req, socket, head) => void this.#upgrade(runtime, wss, req, socket, head))
     this.#log.info({ path, transports: runtime.transports, protocols: runtime.availableProtocols.map((p) => p.name) }, 'hub mounted')
     return runtime
+  }
+
+  /** Every hub served, with its open connections (for status pages). */
+  hubs(): Array<{ path: string; transports: readonly TransportName[]; protocols: string[]; connections: number }> {
+    return [...this.#hubs.values()].map(({ runtime }) => ({
+      path: runtime.path,
+      transports: runtime.transports,
+      protocols: runtime.availableProtocols.map((p) => p.name),
+      connections: runtime.connectionCount,
+    }))
   }
 
   hub(path: string): HubContext | undefined {
@@ -144,6 +157,25 @@ export class HubServer {
 
   async #http(hub: HubRuntime, negotiate: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x')
+    // Browsers: the same origin checks as the WebSocket upgrade (own origin or config.allowedOrigins);
+    // allowed foreign origins get CORS answers so negotiate, SSE and long polling work from their pages.
+    const origin = req.headers.origin
+    if (origin !== undefined) {
+      if (!this.#lan.originAllowed(req)) {
+        req.resume()
+        return send(res, 403, 'Origin not allowed')
+      }
+      res.setHeader('Access-Control-Allow-Origin', origin)
+      res.setHeader('Access-Control-Allow-Credentials', 'true')
+      res.setHeader('Vary', 'Origin')
+    }
+    if (req.method === 'OPTIONS') {
+      req.resume()
+      res.setHeader('Access-Control-Allow-Methods', negotiate ? 'POST' : 'GET, POST, DELETE')
+      res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? 'authorization, content-type, x-requested-with, x-signalr-user-agent')
+      res.setHeader('Access-Control-Max-Age', '600')
+      return send(res, 204, '')
+    }
     if (negotiate) return this.#negotiate(hub, url, req, res)
     const id = url.searchParams.get('id')
     if (!id) {

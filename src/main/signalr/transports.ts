@@ -102,6 +102,7 @@ export class SseTransport implements ServerTransport {
     this.#res = res
     this.#events = events
     this.#maxBuffered = maxBuffered
+    res.on('error', () => {}) // 'close' follows
     res.on('close', () => {
       const wasDone = this.#done
       this.#done = true
@@ -202,6 +203,7 @@ export class LongPollingTransport implements ServerTransport {
       this.#respond(res, 200, undefined)
     }, this.#pollTimeoutMs)
     this.#parked = { res, timer }
+    res.on('error', () => {})
     res.once('close', () => {
       if (this.#parked?.res !== res) return
       clearTimeout(timer)

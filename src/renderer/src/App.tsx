@@ -42,26 +42,28 @@ function BrowserApp() {
     return token ? { token } : null
   })
   const [notice, setNotice] = useState<string>()
-  const transport = useMemo<UiTransport | null>(() => {
-    if (!session) return null
-    const token = session.token ?? undefined
-    return new WsTransport({ url: uiSocketUrl(), token, probe: token ? () => probeToken(token) : undefined })
-  }, [session])
-
+  const [transport, setTransport] = useState<UiTransport | null>(null)
+  // One transport per login; made and closed by the effect, so React's double-run of effects in
+  // development (StrictMode) cannot leave the page on a closed socket.
   useEffect(() => {
-    if (!transport) return undefined
-    const off = transport.onState((s) => {
+    if (!session) return undefined
+    const token = session.token ?? undefined
+    const t = new WsTransport({ url: uiSocketUrl(), token, probe: token ? () => probeToken(token) : undefined })
+    const off = t.onState((s) => {
       if (s !== 'unauthenticated') return
       forgetToken()
       setNotice('Your session ended. Log in again.')
       setSession(null)
     })
+    setTransport(t)
     return () => {
       off()
-      transport.close()
+      t.close()
+      setTransport(null)
     }
-  }, [transport])
+  }, [session])
 
+  if (session && !transport) return null // connecting: the shell appears on the next render
   if (!session || !transport) {
     return (
       <LoginPage

@@ -42,3 +42,13 @@ export type UiServerMessage =
   | { t: 'result'; id: number; result: unknown }
   | { t: 'error'; id: number; error: UiErrorShape }
   | { t: 'event'; id: number; data: unknown }
+
+/** A failed UI API call, with the core's error code. */
+export class UiApiError extends Error {
+  override name = 'UiApiError'
+  readonly code: UiErrorCode
+  constructor(error: UiErrorShape) {
+    super(error.message)
+    this.code = error.code
+  }
+}

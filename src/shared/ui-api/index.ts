@@ -2,7 +2,6 @@ import type { z } from 'zod'
 import { cameraApi } from './camera.ts'
 import { coreApi } from './core.ts'
 import { desktopApi } from './desktop.ts'
-import type { UiErrorShape } from './define.ts'
 import { messagingApi } from './messaging.ts'
 import { rpcApi } from './rpc.ts'
 import { timingApi } from './timing.ts'
@@ -40,14 +39,4 @@ export interface UiTransport {
   onState(listener: (state: ConnectionState) => void): () => void
   readonly state: ConnectionState
   close(): void
-}
-
-/** A failed UI API call, with the core's error code. */
-export class UiApiError extends Error {
-  override name = 'UiApiError'
-  readonly code: UiErrorShape['code']
-  constructor(error: UiErrorShape) {
-    super(error.message)
-    this.code = error.code
-  }
 }

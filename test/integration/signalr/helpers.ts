@@ -15,10 +15,11 @@ export interface TestCore {
   stop(): Promise<void>
 }
 
-export async function startCore(extra: Record<string, unknown> = {}): Promise<TestCore> {
+export async function startCore(extra: Record<string, unknown> = {}, runtime: { webRoot?: string } = {}): Promise<TestCore> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pitwall-signalr-'))
   const core = await createCore(
     parseConfig({ port: 0, host: '127.0.0.1', dataDir, logToConsole: false, logLevel: 'warn', adminPassword: 'test-admin-pw', timing: { source: 'none' }, device: { source: 'sim' }, ...extra }),
+    runtime,
   )
   return {
     core,
@@ -127,6 +128,7 @@ export class RawPeer {
     this.ws.on('error', () => {})
   }
   open(): Promise<void> {
+    if (this.ws.readyState === WebSocket.OPEN) return Promise.resolve()
     return new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve())
       this.ws.once('error', reject)

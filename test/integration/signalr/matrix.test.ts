@@ -127,6 +127,13 @@ describe.each(COMBOS)('official client over $transport with $protocol', (combo) 
       t.core.ctx.signalr.connectionOf('/hubs/diag', c.connectionId!)!.close('restarting', true)
       await until(() => events.includes('reconnected'), 8000, 'reconnected after Close')
       expect(await c.invoke('Echo', 'again')).toBe('again')
+      // A Close without allowReconnect ends the connection for good, with the server's error.
+      events.length = 0
+      const closed = new Promise<Error | undefined>((r) => c.onclose(r))
+      t.core.ctx.signalr.connectionOf('/hubs/diag', c.connectionId!)!.close('maintenance')
+      expect((await closed)?.message).toBe('Server returned an error on close: maintenance')
+      expect(events).toEqual([])
+      expect(c.state).toBe(HubConnectionState.Disconnected)
     } finally {
       await c.stop()
     }

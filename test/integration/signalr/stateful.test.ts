@@ -61,6 +61,21 @@ describe.each(['json', 'messagepack'] as const)('stateful reconnect with %s', (p
   })
 })
 
+it('a server stream is paced by the client\'s acks instead of overflowing a small replay buffer', async () => {
+  const path = '/hubs/test-stateful-small'
+  addTestHub(t.core, path, { statefulBufferBytes: 32 * 1024 })
+  const c = build(`${t.url}${path}`, { transport: 'WebSockets', protocol: 'json' }, { token, stateful: true })
+  await c.start()
+  try {
+    const items: number[] = []
+    // ~40 bytes per item: 1200 items are more than the whole buffer, so the stream must wait for Acks.
+    await new Promise<void>((resolve, reject) => c.stream<number>('Burst', 1200).subscribe({ next: (v) => items.push(v), complete: resolve, error: reject }))
+    expect(items).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1))
+  } finally {
+    await c.stop()
+  }
+})
+
 it('a stateful connection whose client never comes back is closed after the reconnect window', async () => {
   const path = '/hubs/test-stateful-window'
   const { state: s } = addTestHub(t.core, path, { reconnectWindowMs: 300 })

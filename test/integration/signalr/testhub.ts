@@ -52,12 +52,24 @@ export function addTestHub(core: Core, path: string, options: HubOptions = {}): 
             yield i
           }
         }),
+        Burst: streamMethod([z.number().int().min(0)], async function* (_call, count) {
+          for (let i = 1; i <= count; i++) yield i
+        }),
         Collect: method([z.string(), clientStream(z.number().int())], async (_c, label, items) => {
           const got: number[] = []
           for await (const x of items) got.push(x)
           return `${label}:${got.join(',')}`
         }),
         Echo: method([z.unknown()], (_c, v) => v),
+        // A hub bug: its argument schema throws while validating.
+        Buggy: method(
+          [
+            z.string().refine(() => {
+              throw new Error('bug in a refinement')
+            }),
+          ],
+          () => 'never',
+        ),
         Write: method([], () => 'written', { permission: 'System_rw' }),
       },
       onConnected: (c) => void state.connected.push(c.connectionId),

@@ -86,6 +86,19 @@ describe('desktop shell (electron mocked)', () => {
     expect(E.Menu.applicationMenu!.template.map((m: { role?: string }) => m.role)).toContain('editMenu')
   })
 
+  it('follows the simulated camera controller and records from the tray', async () => {
+    const tray = E.Tray.instances[0]!
+    const item = () => tray.menu!.template.find((i: { label?: string }) => /^(Start|Stop) recording$/.test(i.label ?? ''))
+    await vi.waitFor(() => expect(item().enabled).toBe(true), { timeout: 5000 })
+    expect(tray.tooltip).toContain('Device: connected')
+    const before = item().label
+    item().click()
+    // The controller confirms, the camera topic reports it, the tray flips.
+    await vi.waitFor(() => expect(item().label).not.toBe(before), { timeout: 5000 })
+    item().click()
+    await vi.waitFor(() => expect(item().label).toBe(before), { timeout: 5000 })
+  })
+
   it('mute from the tray is a saved setting', async () => {
     const tray = E.Tray.instances[0]!
     tray.menu!.template.find((i: { label?: string }) => i.label === 'Mute notifications').click()

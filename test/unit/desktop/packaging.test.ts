@@ -70,9 +70,11 @@ describe('icons and tray images (scripts/make-icons.js)', () => {
 
   it('the installer icon is 1024 px; every tray image exists at 1x and 2x', () => {
     expect(readPng(config.mac.icon).width).toBe(1024)
-    for (const name of ['tray', 'tray-green', 'tray-yellow', 'tray-red', 'tray-white', 'tray-checkered']) {
-      expect(readPng(`resources/tray/${name}.png`).width).toBe(16)
-      expect(readPng(`resources/tray/${name}@2x.png`).width).toBe(32)
+    for (const flag of ['tray', 'tray-green', 'tray-yellow', 'tray-red', 'tray-white', 'tray-checkered']) {
+      for (const name of [flag, `${flag}-nolink`]) {
+        expect(readPng(`resources/tray/${name}.png`).width).toBe(16)
+        expect(readPng(`resources/tray/${name}@2x.png`).width).toBe(32)
+      }
     }
     expect(existsSync(file('src/renderer/public/favicon.svg'))).toBe(true)
   })
@@ -89,5 +91,13 @@ describe('icons and tray images (scripts/make-icons.js)', () => {
     expect(g).toBeGreaterThan(b! + 60)
     const red = centre('tray-red')
     expect(red[0]).toBeGreaterThan(red[1]! + 100)
+    // The 'no link' badge sits in the bottom-right corner; the plain image has the ring's edge there.
+    const at = (name: string, x: number, y: number) => {
+      const { pixels } = readPng(`resources/tray/${name}@2x.png`)
+      const i = y * (32 * 4 + 1) + 1 + x * 4
+      return [...pixels.subarray(i, i + 4)]
+    }
+    expect(at('tray-green-nolink', 25, 25).slice(0, 3)).toEqual([150, 0, 0])
+    expect(at('tray-green', 25, 25).slice(0, 3)).not.toEqual([150, 0, 0])
   })
 })

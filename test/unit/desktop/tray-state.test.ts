@@ -18,7 +18,10 @@ describe('tray state', () => {
     expect(s).toEqual({ device: 'none', timing: 'none', flag: 'none' })
     expect(statusLines(s)).toEqual(['Device: none configured', 'Timing: no source', 'Flag: —'])
     expect(trayIconName(s)).toBe('tray.png')
-    expect(trayStateFrom(status({ camera: { state: 'degraded', detail: 'unplugged' }, timing: { state: 'stopped', flag: 42 } }))).toEqual({ device: 'disconnected', deviceDetail: 'unplugged', timing: 'idle', flag: 'none' })
+    const unplugged = trayStateFrom(status({ camera: { state: 'degraded', detail: 'unplugged' }, timing: { state: 'stopped', flag: 42 } }))
+    expect(unplugged).toEqual({ device: 'disconnected', deviceDetail: 'unplugged', timing: 'idle', flag: 'none' })
+    expect(trayIconName(unplugged)).toBe('tray-nolink.png')
+    expect(trayIconName({ ...unplugged, flag: 'red' })).toBe('tray-red-nolink.png')
   })
 
   it('menu: status lines, quick actions that do what they say', () => {

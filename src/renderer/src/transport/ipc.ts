@@ -1,16 +1,16 @@
 import type { PitwallDesktopApi } from '../../../preload/api.d.ts'
-import {
-  type CommandName,
-  type CommandParams,
-  type CommandResult,
-  type ConnectionState,
-  type TopicEvent,
-  type TopicName,
-  type TopicParams,
-  UiApiError,
-  type UiErrorCode,
-  type UiTransport,
+import type {
+  CommandName,
+  CommandParams,
+  CommandResult,
+  ConnectionState,
+  TopicEvent,
+  TopicName,
+  TopicParams,
+  UiErrorCode,
+  UiTransport,
 } from '../../../shared/ui-api/index.ts'
+import { UiApiError } from '../../../shared/ui-api/define.ts'
 
 /** The UI API over Electron IPC, through the `window.pitwall` object the preload exposes. */
 export class IpcTransport implements UiTransport {

@@ -1,16 +1,16 @@
-import {
-  type CommandName,
-  type CommandParams,
-  type CommandResult,
-  type ConnectionState,
-  type TopicEvent,
-  type TopicName,
-  type TopicParams,
-  UiApiError,
-  type UiClientMessage,
-  type UiServerMessage,
-  type UiTransport,
+import type {
+  CommandName,
+  CommandParams,
+  CommandResult,
+  ConnectionState,
+  TopicEvent,
+  TopicName,
+  TopicParams,
+  UiClientMessage,
+  UiServerMessage,
+  UiTransport,
 } from '../../../shared/ui-api/index.ts'
+import { UiApiError } from '../../../shared/ui-api/define.ts'
 
 // The UI API over WebSocket (`/ui?token=`): a browser on the LAN and the end-to-end tests.
 // No DOM-only APIs here beyond WebSocket, so it also runs (and is tested) in Node.

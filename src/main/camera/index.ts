@@ -1,0 +1,5 @@
+export type { ApplyResult, ApplyResults, CameraController, CameraControllerEvents, ExtraControl, LinkState, LinkStatus } from './controller.ts'
+export { SimController, type SimFault, type SimOptions } from './sim-controller.ts'
+export { CameraModel, type CameraErrorName, type KeyError, type WriteOutcome } from './model.ts'
+export { CameraV1Server, V1_PATH } from './v1.ts'
+export { createCameraEngine, defaultControllerFactory, type CameraEngine, type ControllerFactory } from './engine.ts'

@@ -1,0 +1,7 @@
+export { DeviceController, DEFAULT_TIMINGS, type DeviceControllerOptions, type DeviceStatusInfo, type DeviceTimings } from './controller.ts'
+export { createDeviceEngine, type DeviceEngine } from './engine.ts'
+export { PcpEmulator, PCP_BUTTONS, type PcpButton } from './emulators/pcp-emulator.ts'
+export { ViscaEmulator } from './emulators/visca-emulator.ts'
+export { type DeviceSource, parseDeviceSource, formatDeviceSource, DeviceSourceError } from './source.ts'
+export { SerialTransport, listSerialPorts } from './transport/serial.ts'
+export type { Transport } from './transport/transport.ts'

@@ -1,0 +1,269 @@
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import type { Store } from '../store/index.ts'
+import type { BusBackplane } from './backplane.ts'
+import { MessageBus } from './bus.ts'
+import { PresenceTracker } from './presence.ts'
+import { HistoryStore, OfflineQueue } from './storage.ts'
+import { checkTopic } from './topics.ts'
+import type { BusSubscriber, Dialect, DirectEnvelope, PresenceInfo, Priority, Publication, Sender } from './types.ts'
+
+export interface NotificationInfo {
+  level: 'info' | 'warning' | 'error' | 'success'
+  title: string
+  message: string
+  actions?: Array<{ label: string; url?: string; action?: string }>
+}
+
+/** A live connection of either dialect, as the hub sees it. */
+export interface HubConnection extends BusSubscriber {
+  readonly id: string
+  readonly dialect: Dialect
+  /** Token subject; null for anonymous connections. */
+  readonly user: string | null
+  readonly clientId: string
+  readonly path: string
+  readonly address: string
+  readonly createdAt: number
+  /** Last heartbeat exchange (ms). */
+  lastPing: number
+  readonly metadata: Record<string, string>
+  /** Hands a direct message to the peer; false when it could not be sent. */
+  deliverDirect(dm: DirectEnvelope, queued?: boolean): boolean
+  /** Server notification; dialects without one ignore it. */
+  notify(n: NotificationInfo): boolean
+  close(code: number, reason: string): void
+}
+
+export interface ConnectionInfo {
+  id: string
+  dialect: Dialect
+  user: string | null
+  clientId: string
+  path: string
+  address: string
+  createdAt: number
+  lastPing: number
+  subscriptions: string[]
+}
+
+export type DirectResult =
+  | { status: 'delivered'; deliveredTo: string[] }
+  | { status: 'queued' }
+  | { status: 'unknown_user' }
+  | { status: 'queue_full' }
+
+export interface CustomTypeContext {
+  connectionId: string
+  user: string | null
+  data: unknown
+  id?: string | number
+}
+/** Handles an `X-` message; a returned value is sent back as `{type: <same X- type>, data: value}`. */
+export type CustomTypeHandler = (ctx: CustomTypeContext) => unknown | Promise<unknown>
+
+/** Topics only Pitwall publishes (clients get 403). */
+export const RESERVED_ROOTS = new Set(['timing', 'device', 'presence', 'system'])
+export const SERVER: Sender = Object.freeze({ user: null, dialect: 'server' as const })
+
+export interface HubEvents {
+  direct: [dm: DirectEnvelope, result: DirectResult]
+  presence: [info: PresenceInfo]
+  connections: []
+}
+
+let counter = 0
+/** Short unique ids: instance-independent random prefix + counter. */
+export function newId(prefix: string): string {
+  return `${prefix}_${ID_PREFIX}${(++counter).toString(36)}`
+}
+const ID_PREFIX = randomBytes(4).toString('hex')
+
+/**
+ * The messaging domain under both wire dialects: the bus, history, the offline queue, presence,
+ * the connection registry and direct-message routing.
+ */
+export class MessagingHub {
+  readonly bus: MessageBus
+  readonly history: HistoryStore
+  readonly queue: OfflineQueue
+  readonly presence: PresenceTracker
+  readonly events = new EventEmitter<HubEvents>()
+  readonly instanceId: string
+  #connections = new Map<string, HubConnection>()
+  #byUser = new Map<string, Set<HubConnection>>()
+  #customTypes = new Map<string, CustomTypeHandler>()
+  #userExists: (user: string) => string | undefined
+  #dmTtlSec: number
+
+  constructor(opts: {
+    instanceId: string
+    store: Store
+    backplane: BusBackplane
+    historySize: number
+    historyTtlSec: number
+    dmQueueSize: number
+    dmTtlSec: number
+    /** Canonical user name when the user exists (Pitwall's users). */
+    userExists: (user: string) => string | undefined
+  }) {
+    this.instanceId = opts.instanceId
+    this.bus = new MessageBus({ instanceId: opts.instanceId, backplane: opts.backplane })
+    this.history = new HistoryStore(opts.store, { size: opts.historySize, ttlSec: opts.historyTtlSec })
+    this.queue = new OfflineQueue(opts.store, { maxPerUser: opts.dmQueueSize })
+    this.presence = new PresenceTracker(opts.store, (info) => this.#publishPresence(info))
+    this.#userExists = opts.userExists
+    this.#dmTtlSec = opts.dmTtlSec
+    this.events.setMaxListeners(100)
+    this.bus.onDirect((dm) => this.#deliverLocalDirect(dm))
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size
+  }
+
+  register(conn: HubConnection): void {
+    this.#connections.set(conn.id, conn)
+    if (conn.user) {
+      let set = this.#byUser.get(conn.user)
+      if (!set) this.#byUser.set(conn.user, (set = new Set()))
+      set.add(conn)
+      this.presence.connect(conn.user, conn.id, conn.dialect === 'rtc' ? 'ws' : conn.dialect)
+    }
+    this.events.emit('connections')
+  }
+
+  unregister(conn: HubConnection): void {
+    if (!this.#connections.delete(conn.id)) return
+    this.bus.unsubscribeAll(conn)
+    if (conn.user) {
+      const set = this.#byUser.get(conn.user)
+      set?.delete(conn)
+      if (set?.size === 0) this.#byUser.delete(conn.user)
+      this.presence.disconnect(conn.user, conn.id)
+    }
+    this.events.emit('connections')
+  }
+
+  connection(id: string): HubConnection | undefined {
+    return this.#connections.get(id)
+  }
+
+  connections(): IterableIterator<HubConnection> {
+    return this.#connections.values()
+  }
+
+  infoOf(c: HubConnection): ConnectionInfo {
+    return { id: c.id, dialect: c.dialect, user: c.user, clientId: c.clientId, path: c.path, address: c.address, createdAt: c.createdAt, lastPing: c.lastPing, subscriptions: this.bus.filtersOf(c) }
+  }
+
+  /**
+   * Stores (history) then delivers a message. `exclude` (the sender's connection) does not receive it.
+   * Returns the publication (with offset/epoch when stored) and the local recipients.
+   */
+  publish(input: { topic: string; payload: unknown; from: Sender; priority?: Priority; ttl?: number; store?: boolean; messageId?: string }, exclude?: BusSubscriber): { pub: Publication; recipients: number } {
+    const pub: Publication = {
+      kind: 'broadcast',
+      topic: input.topic,
+      payload: input.payload,
+      messageId: input.messageId ?? newId('bc'),
+      sentAt: Date.now(),
+      from: input.from,
+      priority: input.priority ?? 'normal',
+      ...(input.ttl ? { ttl: input.ttl } : {}),
+      origin: this.instanceId,
+      wire: {},
+    }
+    if (input.store !== false) this.history.append(pub)
+    const recipients = this.bus.publish(pub, exclude)
+    return { pub, recipients }
+  }
+
+  /** Live-only binary publication (not kept in history). */
+  publishBinary(topic: string, frame: Uint8Array, from: Sender, exclude?: BusSubscriber): number {
+    const pub: Publication = { kind: 'binary', topic, payload: null, binary: frame, messageId: newId('bin'), sentAt: Date.now(), from, priority: 'normal', origin: this.instanceId, wire: {} }
+    return this.bus.publish(pub, exclude)
+  }
+
+  /** Pitwall's own events (`timing.*`, `device.camera`, ...). */
+  publishSystem(topic: string, payload: unknown): number {
+    if (!checkTopic(topic).ok) return 0
+    return this.publish({ topic, payload, from: SERVER }).recipients
+  }
+
+  /**
+   * Direct message to every connection of a user (except the sender's); stored for later when the
+   * user is not connected anywhere.
+   */
+  direct(input: { targetUser: string; payload: unknown; from: Sender; priority?: Priority; ttl?: number; binary?: Uint8Array; messageId?: string }, exclude?: HubConnection): DirectResult {
+    const user = this.#userExists(input.targetUser)
+    const dm: DirectEnvelope = {
+      targetUser: user ?? input.targetUser,
+      from: input.from,
+      payload: input.payload,
+      messageId: input.messageId ?? newId('dm'),
+      sentAt: Date.now(),
+      priority: input.priority ?? 'normal',
+      ttl: Math.min(input.ttl ?? this.#dmTtlSec, this.#dmTtlSec),
+      ...(input.binary ? { binary: input.binary } : {}),
+    }
+    let result: DirectResult
+    if (!user) result = { status: 'unknown_user' }
+    else {
+      const deliveredTo = this.#deliverLocalDirect(dm, exclude)
+      if (deliveredTo.length > 0) result = { status: 'delivered', deliveredTo }
+      else if (this.#byUser.has(dm.targetUser)) result = { status: 'delivered', deliveredTo: [] } // only the sender's own connection
+      else {
+        const q = this.queue.enqueue(dm)
+        result = q.ok ? { status: 'queued' } : { status: 'queue_full' }
+      }
+    }
+    this.events.emit('direct', dm, result)
+    return result
+  }
+
+  /** Sends the user's queued direct messages, in order; each is removed once written to the socket. */
+  flushQueued(conn: HubConnection, written: (id: number) => void = (id) => this.queue.remove(id)): number {
+    if (!conn.user) return 0
+    let n = 0
+    for (const { id, dm } of this.queue.pending(conn.user)) {
+      if (!conn.deliverDirect(dm, true)) break
+      written(id)
+      n++
+    }
+    return n
+  }
+
+  notify(n: NotificationInfo, user?: string): number {
+    let count = 0
+    const targets = user ? (this.#byUser.get(user) ?? []) : this.#connections.values()
+    for (const c of targets) if (c.notify(n)) count++
+    return count
+  }
+
+  registerType(type: string, handler: CustomTypeHandler): void {
+    if (!type.startsWith('X-')) throw new Error('custom message types start with X-')
+    this.#customTypes.set(type, handler)
+  }
+
+  customType(type: string): CustomTypeHandler | undefined {
+    return this.#customTypes.get(type)
+  }
+
+  #deliverLocalDirect(dm: DirectEnvelope, exclude?: HubConnection): string[] {
+    const out: string[] = []
+    for (const c of this.#byUser.get(dm.targetUser) ?? []) {
+      if (c === exclude) continue
+      if (c.deliverDirect(dm)) out.push(c.id)
+    }
+    return out
+  }
+
+  #publishPresence(info: PresenceInfo): void {
+    const topic = `presence.${info.user_id}`
+    if (checkTopic(topic).ok) {
+      this.bus.publish({ kind: 'presence', topic, payload: info, messageId: newId('pr'), sentAt: Date.now(), from: SERVER, priority: 'high', origin: this.instanceId, wire: {} })
+    }
+    this.events.emit('presence', info)
+  }
+}
