@@ -199,7 +199,7 @@ describe('REST /status/v2/Events', () => {
   it('LoadLiveEvents, LoadEvent, LoadSessions, LoadCarLaps, LoadSessionLaps, LoadFlags, LoadControlLog, LoadCarControlLogs, LoadInCarPayload', async () => {
     const live = (await (await get('LoadLiveEvents', '')).json()) as Array<Record<string, unknown>>
     expect(live).toEqual([expect.objectContaining({ eid: 1 })])
-    expect(await (await get('LoadEvent', 'eventId=1')).json()).toMatchObject({ e: 1 })
+    expect(await (await get('LoadEvent', 'eventId=1')).json()).toMatchObject({ e: 1, t: 'Circut Of The Americas', di: '3.426 mi' })
     const sessions = (await (await get('LoadSessions', 'eventId=1')).json()) as Array<{ sid: number }>
     const sid = a.timing.store.session.sessionId
     expect(sessions.map((s) => s.sid)).toContain(sid)

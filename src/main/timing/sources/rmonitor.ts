@@ -32,6 +32,10 @@ abstract class RMonitorBased implements TimingSource {
     this.feed.state(this.info())
   }
 
+  track(): { name: string; lengthMiles: number } {
+    return { name: this.ingest.builder.trackName, lengthMiles: this.ingest.builder.trackLengthMiles }
+  }
+
   info(): TimingSourceInfo {
     return { spec: this.spec, kind: this.kind, state: this.st, detail: this.detail, received: this.ingest.stats.received, broken: this.ingest.stats.broken }
   }
