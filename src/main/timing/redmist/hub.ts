@@ -235,15 +235,17 @@ export class StatusHub {
     const g = groups.controlLog(e)
     this.hub.group(`${g}:json`).send('ReceiveControlLog', carControlLogsToJson(log))
     this.hub.group(`${g}:messagepack`).send('ReceiveControlLog', carControlLogsToArray(log))
-    // Per car: only cars with subscribers whose entries changed.
+    // Per car: only cars with subscribers whose entries changed (and only their memory is kept).
     const prefix = `${e}-`
+    const seen = this.#lastCarLogs
+    this.#lastCarLogs = new Map()
     for (const name of this.#members.keys()) {
       if (!name.startsWith(prefix) || name === g) continue
       const car = name.slice(prefix.length)
       const entries: ControlLogEntry[] = log.entries.filter((x) => x.car1 === car || x.car2 === car)
       const key = JSON.stringify(entries)
-      if (this.#lastCarLogs.get(car) === key) continue
       this.#lastCarLogs.set(car, key)
+      if (seen.get(car) === key) continue
       const carLog = { carNumber: car, entries }
       this.hub.group(`${name}:json`).send('ReceiveControlLog', carControlLogsToJson(carLog))
       this.hub.group(`${name}:messagepack`).send('ReceiveControlLog', carControlLogsToArray(carLog))
@@ -257,6 +259,7 @@ export class StatusHub {
     const lapDone = changed.some((p) => p.lastLapCompleted != null || p.overallPosition != null)
     if (!lapDone && !flagChanged) return
     const prefix = `in-car-evt-${e}-car-`
+    for (const name of this.#lastInCar.keys()) if (!this.#members.has(name)) this.#lastInCar.delete(name)
     for (const name of this.#members.keys()) {
       if (!name.startsWith(prefix)) continue
       const v2 = name.endsWith('v2')
