@@ -137,17 +137,19 @@ export class SessionBuilder {
     let reset = false
     let resetMidRace = false
     const flagOut = this.session.currentFlag !== Flags.Unknown
-    const standalone = flagOut && records.length === 1 && isStandaloneReset(records[0]!)
-    let midRace = false
-    if (flagOut && !standalone) {
-      let hasI = false
-      let hasA = false
-      for (const r of records) {
-        if (r.type === 'I') hasI = true
-        else if (r.type === 'A' || r.type === 'COMP') hasA = true
-      }
-      midRace = hasI && hasA
+    let hasI = false
+    let hasA = false
+    let allZeroI = true
+    for (const r of records) {
+      if (r.type === 'I') {
+        hasI = true
+        if (!isStandaloneReset(r)) allZeroI = false
+      } else if (r.type === 'A' || r.type === 'COMP') hasA = true
     }
+    // RedMist ignores a lone `$I, "00:00:00", "0/0/0000"` during a race. We also ignore it when other
+    // records share its batch but no entry list follows (a TCP read may carry a heartbeat with it).
+    const standalone = flagOut && hasI && !hasA && allZeroI
+    const midRace = flagOut && hasI && hasA
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!
       if (r.type === 'I') {
