@@ -314,8 +314,10 @@ export class RaceGenerator {
     return { type: 'F', lapsToGo: 9999, timeToGo: formatRmTime(toGo).slice(0, 8), timeOfDay: this.#tod(), raceTime: formatRmTime(elapsed).slice(0, 8), flag }
   }
 
+  /** Track time of day, in the machine's local time (as Orbits shows the organiser's clock). */
   #tod(): string {
-    return formatRmTime((this.#o.startWallMs + this.#now) % 86_400_000).slice(0, 8)
+    const d = new Date(this.#o.startWallMs + this.#now)
+    return formatRmTime(((d.getHours() * 60 + d.getMinutes()) * 60 + d.getSeconds()) * 1000).slice(0, 8)
   }
 
   #date(): string {
