@@ -198,7 +198,7 @@ async function benchFrames(): Promise<void> {
   await page.getByRole('button', { name: 'Log in' }).click()
   await page.locator('.conn-open').waitFor()
   await page.goto(`${core.url}/#/timing`)
-  await page.waitForFunction(`document.querySelector('.board')?.getAttribute('aria-rowcount') === '${N + 1}'`)
+  await page.locator(`.board[aria-rowcount="${N + 1}"]`).waitFor()
   const measure = (ms: number) =>
     page.evaluate(
       (dur) =>

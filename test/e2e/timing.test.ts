@@ -144,11 +144,23 @@ describe('timing board in Chromium', () => {
     expect(problems).toEqual([])
   })
 
+  it('an operator switches the source from the header', async () => {
+    await page.getByLabel('Timing source').fill('generator:30')
+    await page.getByRole('button', { name: 'Switch', exact: true }).click()
+    await page.locator('.board[aria-rowcount="31"]').waitFor()
+    expect(timing.source.spec).toBe('generator:30')
+    expect(await page.locator('.timing-head').textContent()).toContain('generator:30')
+    await page.getByLabel('Timing source').fill('rmonitor:')
+    await page.getByRole('button', { name: 'Switch', exact: true }).click()
+    await page.locator('.source-picker .error', { hasText: 'missing host' }).waitFor()
+    expect(timing.source.spec).toBe('generator:30')
+  })
+
   it('a 120-car field renders the rows near the viewport, in order while scrolling', async () => {
     await page.setViewportSize({ width: 1400, height: 900 })
     await timing.setSource('generator:120')
     await page.locator('.board').waitFor()
-    await page.waitForFunction(`document.querySelector('.board')?.getAttribute('aria-rowcount') === '121'`)
+    await page.locator('.board[aria-rowcount="121"]').waitFor()
     const inDom = await page.locator('.board .car').count()
     expect(inDom).toBeGreaterThan(10)
     expect(inDom).toBeLessThan(120)
