@@ -1,3 +1,4 @@
+import { LOCAL_ADMIN } from '../../shared/auth.ts'
 import type { Engine, EngineStatus } from '../core/engine.ts'
 import type { CoreContext } from '../core/engine.ts'
 import { type BusBackplane, InProcessBackplane } from './backplane.ts'
@@ -56,7 +57,8 @@ export class MessagingEngine implements Engine {
       historyTtlSec: cfg.historyTtlSec,
       dmQueueSize: cfg.dmQueueSize,
       dmTtlSec: cfg.dmTtlSec,
-      userExists: (u) => ctx.auth.listUsers().find((x) => x.username.toLowerCase() === u.toLowerCase())?.username,
+      // Pitwall's users, plus `local`: the person at the desktop window (which has no login).
+      userExists: (u) => (u.toLowerCase() === LOCAL_ADMIN.username ? LOCAL_ADMIN.username : ctx.auth.listUsers().find((x) => x.username.toLowerCase() === u.toLowerCase())?.username),
     })
     const common = { lan: ctx.lan, auth: ctx.auth, hub: this.hub, log: ctx.log, limits, anonymousRead: ctx.config.anonymousRead }
     this.#rtc = mountRtc({ ...common, path: cfg.path })

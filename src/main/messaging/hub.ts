@@ -28,8 +28,11 @@ export interface HubConnection extends BusSubscriber {
   /** Last heartbeat exchange (ms). */
   lastPing: number
   readonly metadata: Record<string, string>
-  /** Hands a direct message to the peer; false when it could not be sent. */
-  deliverDirect(dm: DirectEnvelope, queued?: boolean): boolean
+  /**
+   * Hands a direct message to the peer; false when it could not be sent. `written` is called once
+   * the bytes are out (without an error) — queued messages are removed from the store only then.
+   */
+  deliverDirect(dm: DirectEnvelope, queued?: boolean, written?: () => void): boolean
   /** Server notification; dialects without one ignore it. */
   notify(n: NotificationInfo): boolean
   close(code: number, reason: string): void
@@ -222,13 +225,15 @@ export class MessagingHub {
     return result
   }
 
-  /** Sends the user's queued direct messages, in order; each is removed once written to the socket. */
-  flushQueued(conn: HubConnection, written: (id: number) => void = (id) => this.queue.remove(id)): number {
+  /**
+   * Sends the user's queued direct messages, in order; each is removed from the store once written
+   * to the socket (a connection lost before that gets it again next time).
+   */
+  flushQueued(conn: HubConnection): number {
     if (!conn.user) return 0
     let n = 0
     for (const { id, dm } of this.queue.pending(conn.user)) {
-      if (!conn.deliverDirect(dm, true)) break
-      written(id)
+      if (!conn.deliverDirect(dm, true, () => this.queue.remove(id))) break
       n++
     }
     return n
