@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,11 +9,11 @@ import { type Core, createCore } from '../../src/main/core/index.ts'
 import type { TimingEngine } from '../../src/main/timing/index.ts'
 import type { ReplaySource } from '../../src/main/timing/sources/rmonitor.ts'
 import { capturePath } from '../helpers/shared.ts'
+import { ensureWebBuild, WEB_ROOT } from '../helpers/web-build.ts'
 
 // The timing board in a real Chromium against a real core replaying a real capture.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const WEB_ROOT = join(ROOT, 'out/renderer')
 const SHOTS = join(ROOT, 'test-results')
 
 let core: Core
@@ -25,10 +24,7 @@ let dataDir: string
 const problems: string[] = []
 
 beforeAll(async () => {
-  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
-    const r = spawnSync(join(ROOT, 'node_modules/.bin/electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' })
-    if (r.status !== 0) throw new Error('electron-vite build failed')
-  }
+  ensureWebBuild()
   mkdirSync(SHOTS, { recursive: true })
   dataDir = mkdtempSync(join(tmpdir(), 'pitwall-e2e-timing-'))
   core = await createCore(
