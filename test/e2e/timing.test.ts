@@ -24,7 +24,7 @@ let dataDir: string
 const problems: string[] = []
 
 beforeAll(async () => {
-  ensureWebBuild()
+  ensureWebBuild() // one locked, staleness-checked build for all test files (test/helpers/web-build.ts)
   mkdirSync(SHOTS, { recursive: true })
   dataDir = mkdtempSync(join(tmpdir(), 'pitwall-e2e-timing-'))
   core = await createCore(
