@@ -10,6 +10,7 @@ import { MessagingEngine } from '../messaging/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
 import { HubServer } from '../signalr/index.ts'
 import { DiagHubEngine } from '../signalr/diag.ts'
+import { ScaleSignalRBackplane } from '../signalr/scale-backplane.ts'
 import { Backplane, shareUsers } from '../scale/index.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
@@ -71,6 +72,7 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
     const signalr = new HubServer({ lan, log, ...config.signalr, anonymousRead: config.anonymousRead, sessions: auth })
     const owns = new Set<string>()
     const backplane = config.redis ? new Backplane(config.redis, { instanceId, log, info: () => ({ name: config.name, url: lanUrl(), owns: [...owns] }) }) : undefined
+    if (backplane) signalr.useBackplane(new ScaleSignalRBackplane(backplane))
     const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events, backplane, owns, signalr }
 
     const engines: Engine[] = createEngines(ctx)

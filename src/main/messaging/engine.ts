@@ -6,7 +6,9 @@ import { mountRoomsHttp } from './rooms-http.ts'
 import { RoomsServer } from './rooms.ts'
 import { mountRtc, type RtcLimits } from './rtc.ts'
 import { ScaleBusBackplane } from './scale-backplane.ts'
-import { migrateMessaging } from './storage.ts'
+import { ScaleMessaging } from './scale-cluster.ts'
+import { SharedHistory, SharedQueue } from './shared-storage.ts'
+import { HistoryStore, migrateMessaging, OfflineQueue } from './storage.ts'
 import { registerMessagingUi } from './ui.ts'
 
 /** Car number of a timing car patch (RedMist `number`, V1 `n`), for the `timing.car.<number>` topic. */
@@ -32,6 +34,7 @@ export class MessagingEngine implements Engine {
   #off: Array<() => void> = []
   /** Last camera-controller link status seen (shown as a device on the Messages page). */
   #controller: { state: string; detail: string } | undefined
+  #scale: ScaleMessaging | undefined
 
   constructor(ctx: CoreContext, opts: { backplane?: BusBackplane } = {}) {
     this.#ctx = ctx
@@ -48,6 +51,12 @@ export class MessagingEngine implements Engine {
       maxSubscriptions: cfg.maxSubscriptions,
       tokenWarningMs: cfg.tokenWarningSec * 1000,
     }
+    // With a Redis backplane, history and the offline queue are shared (SQLite is the fallback while Redis is down).
+    const bp = ctx.backplane
+    const log = ctx.log.child({ area: 'messaging' })
+    const localHistory = new HistoryStore(ctx.store, { size: cfg.historySize, ttlSec: cfg.historyTtlSec })
+    const localQueue = new OfflineQueue(ctx.store, { maxPerUser: cfg.dmQueueSize })
+    const sharedQueue = bp ? new SharedQueue(bp, localQueue, { maxPerUser: cfg.dmQueueSize, maxTtlSec: cfg.dmTtlSec, log }) : undefined
     this.hub = new MessagingHub({
       instanceId: ctx.instanceId,
       store: ctx.store,
@@ -57,7 +66,10 @@ export class MessagingEngine implements Engine {
       dmQueueSize: cfg.dmQueueSize,
       dmTtlSec: cfg.dmTtlSec,
       userExists: (u) => ctx.auth.listUsers().find((x) => x.username.toLowerCase() === u.toLowerCase())?.username,
+      history: bp ? new SharedHistory(bp, localHistory, { size: cfg.historySize, ttlSec: cfg.historyTtlSec, log }) : localHistory,
+      queue: sharedQueue ?? localQueue,
     })
+    if (bp) this.#scale = new ScaleMessaging(bp, this.hub, { queue: sharedQueue, log })
     const common = { lan: ctx.lan, auth: ctx.auth, hub: this.hub, log: ctx.log, limits, anonymousRead: ctx.config.anonymousRead }
     this.#rtc = mountRtc({ ...common, path: cfg.path })
     this.rooms = new RoomsServer({ ...common, store: ctx.store })
@@ -74,10 +86,11 @@ export class MessagingEngine implements Engine {
   async start(): Promise<void> {
     this.#state = 'starting'
     await this.hub.bus.backplane.start()
+    this.#scale?.start()
     // History is bounded per topic by size; expired publications of quiet topics are removed here.
     const purge = () => {
       try {
-        this.hub.history.purgeExpired()
+        void Promise.resolve(this.hub.history.purgeExpired()).catch(() => undefined)
       } catch (err) {
         this.#ctx.log.warn({ err, area: 'messaging' }, 'history purge failed')
       }
@@ -95,6 +108,7 @@ export class MessagingEngine implements Engine {
     this.#off = []
     this.#rtc.close()
     this.rooms.close()
+    this.#scale?.stop()
     await this.hub.bus.backplane.stop()
     this.#state = 'stopped'
   }
@@ -125,18 +139,22 @@ export class MessagingEngine implements Engine {
       ev.on(name, listener as never)
       this.#off.push(() => ev.off(name, listener as never))
     }
-    on('camera.change', (changes) => this.hub.publishSystem('device.camera', changes))
+    // Across instances only the owner of the device / timing source publishes these topics (once, to
+    // every instance and the shared history); the others mirror its state and would only repeat them.
+    const owner = (what: 'device' | 'timing') => !this.#ctx.backplane || this.#ctx.owns.has(what)
+    on('camera.change', (changes) => owner('device') && this.hub.publishSystem('device.camera', changes))
     on('device.link', (link) => {
       const l = link as { state?: unknown; detail?: unknown } | null
       this.#controller = { state: String(l?.state ?? 'unknown'), detail: String(l?.detail ?? '') }
-      this.hub.publishSystem('device.link', link)
+      if (owner('device')) this.hub.publishSystem('device.link', link)
       this.hub.events.emit('connections')
     })
-    on('timing.reset', () => this.hub.publishSystem('timing.reset', {}))
-    on('timing.session', (s) => this.hub.publishSystem('timing.session', s))
-    on('timing.flags', (flagDurations, currentFlag) => this.hub.publishSystem('timing.flags', { flagDurations, currentFlag }))
-    on('timing.controllog', (e) => this.hub.publishSystem('timing.controllog', e))
+    on('timing.reset', () => owner('timing') && this.hub.publishSystem('timing.reset', {}))
+    on('timing.session', (s) => owner('timing') && this.hub.publishSystem('timing.session', s))
+    on('timing.flags', (flagDurations, currentFlag) => owner('timing') && this.hub.publishSystem('timing.flags', { flagDurations, currentFlag }))
+    on('timing.controllog', (e) => owner('timing') && this.hub.publishSystem('timing.controllog', e))
     on('timing.car', (car) => {
+      if (!owner('timing')) return
       for (const c of Array.isArray(car) ? car : [car]) {
         const n = carNumber(c)
         if (n) this.hub.publishSystem(`timing.car.${n}`, c)

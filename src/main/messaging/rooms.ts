@@ -138,7 +138,7 @@ export class RoomsServer {
   sendRoomMessage(roomId: string, message: string, from?: { user: string | null }): boolean {
     const room = this.#rooms.get(roomId)
     if (!room || typeof message !== 'string') return false
-    this.hub.publish({ topic: roomTopic(roomId), payload: { message }, from: { user: from?.user ?? null, dialect: 'server' } })
+    void this.hub.publish({ topic: roomTopic(roomId), payload: { message }, from: { user: from?.user ?? null, dialect: 'server' } }).catch(() => undefined)
     return true
   }
 
