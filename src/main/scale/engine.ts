@@ -1,0 +1,75 @@
+import type { CameraModel } from '../camera/model.ts'
+import type { CoreContext, Engine, EngineStatus } from '../core/engine.ts'
+import type { TimingEngine } from '../timing/engine.ts'
+import type { InstanceInfo } from './backplane.ts'
+import { shareCamera } from './camera.ts'
+import { shareTiming } from './timing.ts'
+
+const REFRESH_MS = 2000
+
+/**
+ * The scale-out engine (config `redis`): shares this instance's camera and timing when it owns
+ * them, and says in /api/status which instance owns what (every instance on the backplane, with
+ * what it owns, refreshed every 2 s).
+ */
+export class ScaleEngine implements Engine {
+  readonly name = 'scale'
+  #ctx: CoreContext
+  #camera: () => CameraModel
+  #timing: TimingEngine
+  #offs: Array<() => void> = []
+  #instances: InstanceInfo[] = []
+  #timer: NodeJS.Timeout | undefined
+  #state: EngineStatus['state'] = 'stopped'
+
+  constructor(ctx: CoreContext, parts: { camera: () => CameraModel; timing: TimingEngine }) {
+    this.#ctx = ctx
+    this.#camera = parts.camera
+    this.#timing = parts.timing
+  }
+
+  async start(): Promise<void> {
+    const bp = this.#ctx.backplane!
+    if (this.#ctx.owns.has('device')) this.#offs.push(shareCamera(bp, this.#camera()))
+    // Timing ownership follows the source at run time (TimingEngine.setSource): always publish, only the owner's patches are followed.
+    this.#offs.push(shareTiming(bp, this.#timing.store, () => this.#ctx.owns.has('timing'), (fn) => this.#timing.onControlLog(fn)))
+    const refresh = async () => {
+      try {
+        this.#instances = bp.up ? await bp.instances() : []
+      } catch {
+        this.#instances = []
+      }
+    }
+    await refresh()
+    this.#timer = setInterval(() => void refresh(), REFRESH_MS)
+    this.#timer.unref()
+    this.#state = 'running'
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    for (const off of this.#offs) off()
+    this.#offs = []
+    this.#state = 'stopped'
+  }
+
+  status(): EngineStatus {
+    const bp = this.#ctx.backplane!
+    const ownerOf = (what: string) => {
+      const i = this.#instances.find((x) => x.owns.includes(what))
+      return i ? { id: i.id, name: i.name, ...(i.url ? { url: i.url } : {}), self: i.id === bp.instanceId } : null
+    }
+    const owners = { device: ownerOf('device'), timing: ownerOf('timing') }
+    const detail = bp.up
+      ? `${this.#instances.length} instance(s); device: ${owners.device ? owners.device.name || owners.device.id : 'nobody'}; timing: ${owners.timing ? owners.timing.name || owners.timing.id : 'nobody'}`
+      : `Redis backplane ${bp.state}: owners unknown, serving local clients`
+    return {
+      state: this.#state === 'running' && !bp.up ? 'degraded' : this.#state,
+      detail,
+      instanceId: bp.instanceId,
+      owns: [...this.#ctx.owns],
+      owners,
+      instances: this.#instances.map((i) => ({ id: i.id, name: i.name, url: i.url, owns: i.owns })),
+    }
+  }
+}
