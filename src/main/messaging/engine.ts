@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Engine, EngineStatus } from '../core/engine.ts'
 import type { CoreContext } from '../core/engine.ts'
 import { type BusBackplane, InProcessBackplane } from './backplane.ts'
@@ -69,13 +70,15 @@ export class MessagingEngine implements Engine {
       history: bp ? new SharedHistory(bp, localHistory, { size: cfg.historySize, ttlSec: cfg.historyTtlSec, log }) : localHistory,
       queue: sharedQueue ?? localQueue,
     })
-    if (bp) this.#scale = new ScaleMessaging(bp, this.hub, { queue: sharedQueue, log })
+
     const common = { lan: ctx.lan, auth: ctx.auth, hub: this.hub, log: ctx.log, limits, anonymousRead: ctx.config.anonymousRead }
     this.#rtc = mountRtc({ ...common, path: cfg.path })
     this.rooms = new RoomsServer({ ...common, store: ctx.store })
     this.rooms.websocket(cfg.roomsPath, {})
-    if (this.rooms.getAllRooms().length === 0) this.rooms.createRoom('general', 'Everyone on the pit wall')
+    // The default room has the same id on every install, so instances on one backplane share it.
+    if (this.rooms.getAllRooms().length === 0) this.rooms.createRoom('general', 'Everyone on the pit wall', undefined, `room_${createHash('sha256').update('pitwall general room').digest('hex').slice(0, 32)}`)
     mountRoomsHttp(ctx.lan, this.rooms, ctx.config.anonymousRead)
+    if (bp) this.#scale = new ScaleMessaging(bp, this.hub, { queue: sharedQueue, rooms: this.rooms, log })
     registerMessagingUi(ctx, this.hub, this.rooms, () => this.#controller)
     // Listening from construction: engines that start before this one (camera, timing) announce their first state during their start.
     this.#follow()

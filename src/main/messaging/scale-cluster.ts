@@ -2,10 +2,13 @@ import type { Logger } from '../log/index.ts'
 import type { Backplane } from '../scale/index.ts'
 import type { MessagingCluster, MessagingHub } from './hub.ts'
 import type { PresenceEntry } from './presence.ts'
+import type { RoomChange, RoomsServer } from './rooms.ts'
 import type { SharedQueue } from './shared-storage.ts'
 import type { DirectEnvelope } from './types.ts'
 
 const PRESENCE = 'messaging.presence'
+const ROOMS = 'messaging.rooms'
+const ROOMS_KEY = 'pw:msg:rooms'
 const SWEEP_MS = 2000
 
 type PresenceMsg = { type: 'user'; entry: PresenceEntry } | { type: 'snapshot'; entries: PresenceEntry[] } | { type: 'hello' }
@@ -23,11 +26,13 @@ export class ScaleMessaging implements MessagingCluster {
   #bp: Backplane
   #hub: MessagingHub
   #queue: SharedQueue | undefined
+  #rooms: RoomsServer | undefined
   #log: Logger
   #offs: Array<() => void> = []
   #sweep: NodeJS.Timeout | undefined
 
-  constructor(bp: Backplane, hub: MessagingHub, opts: { queue?: SharedQueue; log: Logger }) {
+  constructor(bp: Backplane, hub: MessagingHub, opts: { queue?: SharedQueue; rooms?: RoomsServer; log: Logger }) {
+    this.#rooms = opts.rooms
     this.#bp = bp
     this.#hub = hub
     this.#queue = opts.queue
@@ -38,6 +43,25 @@ export class ScaleMessaging implements MessagingCluster {
     this.#hub.cluster = this
     this.#hub.presence.onLocalChange = (entry) => this.#send({ type: 'user', entry })
     this.#offs.push(this.#bp.subscribe(PRESENCE, (data, from) => this.#onPresence(data, from)))
+    if (this.#rooms) {
+      const rooms = this.#rooms
+      rooms.onRoomChange = (change) => {
+        if (!this.#bp.up) return // reconciled by the next sync
+        const write = change.kind === 'upsert' ? this.#bp.redis.hset(ROOMS_KEY, change.room.id, JSON.stringify(change.room)) : this.#bp.redis.hdel(ROOMS_KEY, change.id)
+        write.catch(() => undefined)
+        this.#bp.publish(ROOMS, JSON.stringify(change))
+      }
+      this.#offs.push(
+        this.#bp.subscribe(ROOMS, (data) => {
+          try {
+            rooms.applyRemote(JSON.parse(data.toString()) as RoomChange)
+          } catch {
+            /* malformed: the next sync repairs */
+          }
+        }),
+        () => (rooms.onRoomChange = undefined),
+      )
+    }
     this.#bp.handle('messaging.direct', (payload) => this.#hub.deliverLocalDirect(decodeDm(payload as WireDm)))
     const onState = (state: string) => {
       if (state !== 'connected') return
@@ -45,6 +69,7 @@ export class ScaleMessaging implements MessagingCluster {
       this.#send({ type: 'snapshot', entries: this.#hub.presence.localEntries() })
       this.#send({ type: 'hello' })
       void this.#queue?.moveLocalToShared()
+      void this.#syncRooms().catch(() => undefined)
     }
     this.#bp.on('state', onState)
     this.#offs.push(() => this.#bp.off('state', onState))
@@ -73,6 +98,15 @@ export class ScaleMessaging implements MessagingCluster {
       if (Array.isArray(a.value)) deliveredTo.push(...a.value.filter((x): x is string => typeof x === 'string'))
     }
     return { deliveredTo, connected }
+  }
+
+  /** Rooms: the Redis hash is the shared list; rooms made here while Redis was down are added to it. */
+  async #syncRooms(): Promise<void> {
+    const rooms = this.#rooms
+    if (!rooms) return
+    const remote = await this.#bp.redis.hgetall(ROOMS_KEY)
+    for (const json of Object.values(remote)) rooms.applyRemote({ kind: 'upsert', room: JSON.parse(json) })
+    for (const def of rooms.definitions()) if (!(def.id in remote)) await this.#bp.redis.hset(ROOMS_KEY, def.id, JSON.stringify(def))
   }
 
   #send(msg: PresenceMsg): void {
