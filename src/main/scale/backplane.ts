@@ -242,7 +242,8 @@ export class Backplane extends EventEmitter<Events> {
     const was = this.#state
     this.#state = state
     this.#detail = detail
-    if (state === 'down' && was !== 'down') this.#log.warn({ detail }, 'Redis backplane down: serving local clients only, reconnecting')
+    // Said once per outage: when the link is lost (it may first show as 'connecting' while ioredis retries).
+    if ((state === 'down' || state === 'connecting') && was === 'connected') this.#log.warn({ detail }, 'Redis backplane down: serving local clients only, reconnecting')
     if (state === 'connected' && was !== 'connected') this.#log.info('Redis backplane connected')
     this.emit('state', state, detail)
   }
