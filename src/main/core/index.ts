@@ -12,7 +12,7 @@ import { HubServer } from '../signalr/index.ts'
 import { DiagHubEngine } from '../signalr/diag.ts'
 import { ScaleSignalRBackplane } from '../signalr/scale-backplane.ts'
 import { Backplane, shareUsers } from '../scale/index.ts'
-import { RemoteCameraController } from '../scale/camera.ts'
+import { RemoteCameraController, registerRemoteDeviceUi } from '../scale/camera.ts'
 import { ScaleEngine } from '../scale/engine.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
@@ -144,8 +144,10 @@ function createEngines(ctx: CoreContext): Engine[] {
   if (remoteDevice && !bp) throw new ConfigError("device.source 'remote' follows another instance: it needs a Redis backplane (--redis)")
   const device = remoteDevice ? undefined : createDeviceEngine(ctx)
   if (device && bp) ctx.owns.add('device')
+  let remote: RemoteCameraController | undefined
+  if (!device) registerRemoteDeviceUi(ctx.ui, () => remote)
   const camera = createCameraEngine(ctx, () =>
-    device ? device.controller : new RemoteCameraController(bp!, { log: ctx.log.child({ area: 'camera' }), timeoutMs: ctx.config.camera.commandTimeoutMs }),
+    device ? device.controller : (remote = new RemoteCameraController(bp!, { log: ctx.log.child({ area: 'camera' }), timeoutMs: ctx.config.camera.commandTimeoutMs })),
   )
   const timing = new TimingEngine(ctx)
   const messaging = new MessagingEngine(ctx)

@@ -49,6 +49,18 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1`
 
+/** The scripts as ioredis commands: sent once, then called by their SHA (EVALSHA). */
+type Scripted = {
+  pwHistoryAppend(...args: Array<string | number>): Promise<[number, string]>
+  pwQueuePush(...args: Array<string | number>): Promise<number>
+}
+function scripted(bp: Backplane): Scripted {
+  const r = bp.redis as unknown as Partial<Scripted> & Backplane['redis']
+  if (!r.pwHistoryAppend) r.defineCommand('pwHistoryAppend', { numberOfKeys: 3, lua: APPEND })
+  if (!r.pwQueuePush) r.defineCommand('pwQueuePush', { numberOfKeys: 1, lua: ENQUEUE })
+  return r as unknown as Scripted
+}
+
 export class SharedHistory implements History {
   #bp: Backplane
   #local: HistoryStore
@@ -75,7 +87,7 @@ export class SharedHistory implements History {
     const ttl = Math.min(pub.ttl ?? this.#ttlSec, this.#ttlSec)
     const entry: Entry = { id: pub.messageId, t: pub.sentAt, x: pub.sentAt + ttl * 1000, f: pub.from, p: pub.priority, d: pub.payload ?? null }
     try {
-      const [offset, epoch] = (await this.#bp.redis.eval(APPEND, 3, H + pub.topic, TOP, EPOCH, pub.topic, randomBytes(4).toString('hex'), this.#size, JSON.stringify(entry), this.#ttlSec * 1000)) as [number, string]
+      const [offset, epoch] = await scripted(this.#bp).pwHistoryAppend(H + pub.topic, TOP, EPOCH, pub.topic, randomBytes(4).toString('hex'), this.#size, JSON.stringify(entry), this.#ttlSec * 1000)
       pub.offset = offset
       pub.epoch = epoch
     } catch (err) {
@@ -209,7 +221,7 @@ export class SharedQueue implements DmQueue {
   async enqueue(dm: DirectEnvelope): Promise<EnqueueResult> {
     if (!this.#bp.up) return this.#local.enqueue(dm)
     try {
-      const ok = await this.#bp.redis.eval(ENQUEUE, 1, Q + dm.targetUser.toLowerCase(), encodeDm(dm), this.#max, Date.now(), this.#maxTtlMs)
+      const ok = await scripted(this.#bp).pwQueuePush(Q + dm.targetUser.toLowerCase(), encodeDm(dm), this.#max, Date.now(), this.#maxTtlMs)
       return ok === 1 ? { ok: true } : { ok: false, reason: 'queue_full' }
     } catch {
       return this.#local.enqueue(dm) // kept here, moved to Redis once it is back

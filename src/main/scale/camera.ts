@@ -4,6 +4,7 @@ import type { CameraChanges, CameraKey, ExtraControl, LinkStatus } from '../../s
 import type { ApplyResults, CameraController, CameraControllerEvents } from '../camera/controller.ts'
 import type { CameraModel, WriteOutcome } from '../camera/model.ts'
 import type { Logger } from '../log/index.ts'
+import { UiError, type UiRouter } from '../uiapi/index.ts'
 import type { Backplane } from './backplane.ts'
 
 // The camera across instances. The instance whose device.source is a real controller (sim, auto,
@@ -163,4 +164,17 @@ export class RemoteCameraController extends EventEmitter<CameraControllerEvents>
     this.link = { state: l.state, detail }
     this.emit('link', this.link)
   }
+}
+
+/**
+ * The Device page's API on a follower: there is no device here, so each call says where it is
+ * (the camera itself, /api/v1 and the camera UI topic work as on the owner).
+ */
+export function registerRemoteDeviceUi(ui: UiRouter, controller: () => RemoteCameraController | undefined): void {
+  const fail = (): never => {
+    const owner = controller()?.owner
+    throw new UiError('unavailable', `The camera controller is attached to ${owner ? `instance ${owner}` : 'another instance'}; this instance follows it (device.source "remote"). Use that instance's Device page.`)
+  }
+  for (const name of ['device.status', 'device.setSource', 'device.ports', 'device.traffic', 'device.sim', 'device.extras'] as const) ui.handle(name, 'Device_r', fail)
+  ui.topic('device', 'Device_r', () => () => undefined)
 }
