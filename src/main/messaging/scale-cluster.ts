@@ -11,7 +11,7 @@ const ROOMS = 'messaging.rooms'
 const ROOMS_KEY = 'pw:msg:rooms'
 const SWEEP_MS = 2000
 
-type PresenceMsg = { type: 'user'; entry: PresenceEntry } | { type: 'snapshot'; entries: PresenceEntry[] } | { type: 'hello' }
+type PresenceMsg = { type: 'user'; entry: PresenceEntry } | { type: 'snapshot'; entries: PresenceEntry[] } | { type: 'hello' } | { type: 'flush'; users: string[] }
 
 /**
  * Messaging across instances (config `redis`), besides the bus itself (ScaleBusBackplane):
@@ -68,7 +68,7 @@ export class ScaleMessaging implements MessagingCluster {
       // Rebuild: tell the others what is here, ask what is there; move what was queued meanwhile.
       this.#send({ type: 'snapshot', entries: this.#hub.presence.localEntries() })
       this.#send({ type: 'hello' })
-      void this.#queue?.moveLocalToShared()
+      void this.#afterOutage()
       void this.#syncRooms().catch(() => undefined)
     }
     this.#bp.on('state', onState)
@@ -100,6 +100,26 @@ export class ScaleMessaging implements MessagingCluster {
     return { deliveredTo, connected }
   }
 
+  /**
+   * Direct messages queued here while Redis was down go to the shared queue; then whoever is
+   * connected gets their queued messages without reconnecting (here, and on the instances told).
+   */
+  async #afterOutage(): Promise<void> {
+    const moved = (await this.#queue?.moveLocalToShared()) ?? new Set<string>()
+    if (moved.size) this.#send({ type: 'flush', users: [...moved] })
+    this.#flush(undefined)
+  }
+
+  /** Sends queued direct messages to this instance's /ws and UI connections (of `users`, or everyone's). */
+  #flush(users: Set<string> | undefined): void {
+    const done = new Set<string>()
+    for (const c of this.#hub.connections()) {
+      if (!c.user || done.has(c.user) || (users && !users.has(c.user)) || c.dialect === 'rooms') continue
+      done.add(c.user)
+      void this.#hub.flushQueued(c).catch(() => undefined)
+    }
+  }
+
   /** Rooms: the Redis hash is the shared list; rooms made here while Redis was down are added to it. */
   async #syncRooms(): Promise<void> {
     const rooms = this.#rooms
@@ -124,6 +144,7 @@ export class ScaleMessaging implements MessagingCluster {
     if (msg.type === 'hello') this.#send({ type: 'snapshot', entries: p.localEntries() })
     else if (msg.type === 'snapshot' && Array.isArray(msg.entries)) p.replaceInstance(from, msg.entries.filter(validEntry))
     else if (msg.type === 'user' && validEntry(msg.entry)) p.setRemote(from, msg.entry)
+    else if (msg.type === 'flush' && Array.isArray(msg.users)) this.#flush(new Set(msg.users.filter((u) => typeof u === 'string')))
   }
 
   /** Instances whose heartbeat expired: their users are no longer connected there. */

@@ -273,19 +273,21 @@ export class SharedQueue implements DmQueue {
   }
 
   /** Moves what was queued here while Redis was down into the shared queue (called on every reconnect). */
-  async moveLocalToShared(): Promise<number> {
+  async moveLocalToShared(): Promise<Set<string>> {
+    const users = new Set<string>()
     let n = 0
     for (const { id, dm } of this.#local.all()) {
       if (!this.#bp.up) break
       try {
         await this.#bp.redis.rpush(Q + dm.targetUser.toLowerCase(), encodeDm(dm))
         this.#local.remove(id)
+        users.add(dm.targetUser)
         n++
       } catch {
         break
       }
     }
     if (n) this.#log.info({ moved: n }, 'direct messages queued during the Redis outage moved to the shared queue')
-    return n
+    return users
   }
 }

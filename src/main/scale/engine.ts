@@ -41,6 +41,10 @@ export class ScaleEngine implements Engine {
       }
     }
     await refresh()
+    // The UI's status topic follows engine.state: say when the owners view changes with the link.
+    const onState = () => void refresh().then(() => this.#ctx.events.emit('engine.state', this.name, this.status()))
+    bp.on('state', onState)
+    this.#offs.push(() => bp.off('state', onState))
     this.#timer = setInterval(() => void refresh(), REFRESH_MS)
     this.#timer.unref()
     this.#state = 'running'
