@@ -1,6 +1,7 @@
 import { HttpTransportType } from '@microsoft/signalr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CameraEngine } from '../../../src/main/camera/index.ts'
+import { RpcClient, RpcTags } from '../../../src/main/rpc/index.ts'
 import type { TimingEngine } from '../../../src/main/timing/index.ts'
 import { RedisServer, waitFor } from '../../helpers/redis.ts'
 import { V1Client, wsUrl } from '../../helpers/v1-client.ts'
@@ -101,6 +102,23 @@ describe('camera and timing across three instances', () => {
       const sa = JSON.stringify(timing(a).store.snapshot().carPositions.map((x) => [x.number, x.lastLapCompleted]))
       return sa === JSON.stringify(timing(c).store.snapshot().carPositions.map((x) => [x.number, x.lastLapCompleted]))
     }, 5000, 'same laps on A and C')
+  })
+
+  it('tag-RPC broadcasts reach RPC clients on every instance, and RPC writes on a follower go to the owner', async () => {
+    const rc = new RpcClient({ url: `${c.http}/hubs/rpc`, protocol: 'acbinary' })
+    await rc.start()
+    closers.push(() => rc.stop())
+    const seen: unknown[] = []
+    rc.on(RpcTags.CameraChanged, (r) => void seen.push(r.data))
+    const writer = await v1(b, 'op-b2')
+    writer.send({ sharpness: 63 })
+    await waitFor(() => seen.some((x) => (x as { sharpness?: number }).sharpness === 63), 5000, 'CameraChanged on C')
+    const op = new RpcClient({ url: `${b.http}/hubs/rpc`, protocol: 'acbinary', accessTokenFactory: async () => b.token('op-rpc') })
+    await op.start()
+    closers.push(() => op.stop())
+    const r = await op.postAsync<{ applied: Record<string, unknown>; errors: unknown[] }>(RpcTags.CameraSet, [{ sharpness: 64 }])
+    expect(r.applied).toEqual({ sharpness: 64 })
+    await waitFor(() => camera(a).model.state.sharpness === 64, 5000, 'applied on A')
   })
 
   it('SignalR groups, users and all reach connections on every instance', async () => {
