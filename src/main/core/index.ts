@@ -151,14 +151,15 @@ function createEngines(ctx: CoreContext): Engine[] {
   )
   const timing = new TimingEngine(ctx)
   const messaging = new MessagingEngine(ctx)
+  const rpc = createRpcEngine(ctx, { camera: () => camera.model, timing: () => timing.store, messaging: () => rpcMessagingPort(messaging) })
   return [
     new DiagHubEngine(ctx),
     ...(device ? [device] : []),
     camera,
     timing,
     messaging,
-    createRpcEngine(ctx, { camera: () => camera.model, timing: () => timing.store, messaging: () => rpcMessagingPort(messaging) }),
-    ...(bp ? [new ScaleEngine(ctx, { camera: () => camera.model, timing })] : []),
+    rpc,
+    ...(bp ? [new ScaleEngine(ctx, { camera: () => camera.model, timing, runPlan: () => rpc.runPlan })] : []),
   ]
 }
 

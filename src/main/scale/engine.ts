@@ -1,8 +1,10 @@
 import type { CameraModel } from '../camera/model.ts'
+import type { RunPlanService } from '../rpc/runplan.ts'
 import type { CoreContext, Engine, EngineStatus } from '../core/engine.ts'
 import type { TimingEngine } from '../timing/engine.ts'
 import type { InstanceInfo } from './backplane.ts'
 import { shareCamera } from './camera.ts'
+import { shareRunPlan } from './runplan.ts'
 import { shareTiming } from './timing.ts'
 
 const REFRESH_MS = 2000
@@ -17,12 +19,14 @@ export class ScaleEngine implements Engine {
   #ctx: CoreContext
   #camera: () => CameraModel
   #timing: TimingEngine
+  #runPlan: () => RunPlanService
   #offs: Array<() => void> = []
   #instances: InstanceInfo[] = []
   #timer: NodeJS.Timeout | undefined
   #state: EngineStatus['state'] = 'stopped'
 
-  constructor(ctx: CoreContext, parts: { camera: () => CameraModel; timing: TimingEngine }) {
+  constructor(ctx: CoreContext, parts: { camera: () => CameraModel; timing: TimingEngine; runPlan: () => RunPlanService }) {
+    this.#runPlan = parts.runPlan
     this.#ctx = ctx
     this.#camera = parts.camera
     this.#timing = parts.timing
@@ -33,6 +37,7 @@ export class ScaleEngine implements Engine {
     if (this.#ctx.owns.has('device')) this.#offs.push(shareCamera(bp, this.#camera()))
     // Timing ownership follows the source at run time (TimingEngine.setSource): always publish, only the owner's patches are followed.
     this.#offs.push(shareTiming(bp, this.#timing.store, () => this.#ctx.owns.has('timing'), (fn) => this.#timing.onControlLog(fn)))
+    this.#offs.push(shareRunPlan(bp, this.#runPlan()))
     const refresh = async () => {
       try {
         this.#instances = bp.up ? await bp.instances() : []

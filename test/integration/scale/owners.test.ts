@@ -121,6 +121,29 @@ describe('camera and timing across three instances', () => {
     await waitFor(() => camera(a).model.state.sharpness === 64, 5000, 'applied on A')
   })
 
+  it('the run plan is shared: a change on one instance reaches RPC clients and the store on every other', async () => {
+    const onC = new RpcClient({ url: `${c.http}/hubs/rpc`, protocol: 'acbinary' })
+    await onC.start()
+    closers.push(() => onC.stop())
+    const seen: number[] = []
+    for (const tag of [RpcTags.RunPlanAdded, RpcTags.RunPlanUpdated, RpcTags.RunPlanRemoved]) onC.on(tag, (r) => void seen.push(r.tag))
+    const onA = new RpcClient({ url: `${a.http}/hubs/rpc`, protocol: 'acbinary', accessTokenFactory: async () => a.token('plan-a') })
+    await onA.start()
+    closers.push(() => onA.stop())
+    const added = await onA.postDataAsync<{ item: { id: string; version: number } }>(RpcTags.RunPlanAdd, { kind: 'stint', driver: 'Anna', laps: 30 })
+    const rpcB = () => b.core.engines.find((e) => e.name === 'rpc') as unknown as { runPlan: { list(): { items: Array<{ id: string; driver: string; version: number }> } } }
+    await waitFor(() => rpcB().runPlan.list().items.some((i) => i.id === added.item.id), 5000, 'item on B')
+    // An update made on B (UI API path) wins everywhere, with its version.
+    const b2 = b.core.engines.find((e) => e.name === 'rpc') as unknown as { runPlan: { update(i: object, by: string, origin: string): unknown; remove(id: string, v: undefined, origin: string): unknown } }
+    b2.runPlan.update({ id: added.item.id, version: 1, driver: 'Ben' }, 'someone', 'ui')
+    const rpcA = () => a.core.engines.find((e) => e.name === 'rpc') as unknown as { runPlan: { list(): { items: Array<{ id: string; driver: string; version: number }> } } }
+    await waitFor(() => rpcA().runPlan.list().items.find((i) => i.id === added.item.id)?.driver === 'Ben', 5000, 'update on A')
+    b2.runPlan.remove(added.item.id, undefined, 'ui')
+    await waitFor(() => seen.length === 3, 5000, 'three run plan broadcasts on C')
+    expect(seen).toEqual([RpcTags.RunPlanAdded, RpcTags.RunPlanUpdated, RpcTags.RunPlanRemoved])
+    expect(rpcA().runPlan.list().items.some((i) => i.id === added.item.id)).toBe(false)
+  })
+
   it('SignalR groups, users and all reach connections on every instance', async () => {
     const combo = { transport: 'WebSockets', protocol: 'json' } as const
     const [ta, tb, tc] = [await a.token('sig-a'), await b.token('sig-b'), await c.token('sig-c')]
