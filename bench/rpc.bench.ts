@@ -13,7 +13,7 @@ import { decode as mpDecode, encode as mpEncode } from '@msgpack/msgpack'
 import { createProtocol, decodeValue, encodeValue, RpcClient, type RpcEngine, type RpcProtocolName, RpcTags } from '../src/main/rpc/index.ts'
 import { ratio, report, type Row, summarize } from './lib.ts'
 
-const SEQ_MS = Number(process.env.RPC_BENCH_MS ?? 2500)
+const SEQ_MS = Number(process.env.RPC_BENCH_MS ?? 1500)
 const PIPELINE = 16
 const PROTOCOLS: RpcProtocolName[] = ['json', 'messagepack', 'acbinary']
 

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureWebBuild } from '../helpers/web-build.ts'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
 import { Client } from '../integration/messaging/helpers.ts'
@@ -22,9 +22,9 @@ let dataDir: string
 const problems: string[] = []
 
 beforeAll(async () => {
-  // Always rebuild: the page under test must be this tree's.
-  const r = spawnSync(join(ROOT, 'node_modules/.bin/electron-vite'), ['build'], { cwd: ROOT, stdio: 'ignore' })
-  if (r.status !== 0) throw new Error('electron-vite build failed')
+  // The page under test must be this tree's: rebuilt when the sources changed, once for all test files
+  // (an unconditional rebuild empties out/ under the other e2e files running in parallel).
+  ensureWebBuild()
   mkdirSync(SHOTS, { recursive: true })
   dataDir = mkdtempSync(join(tmpdir(), 'pitwall-e2e-msg-'))
   core = await createCore(parseConfig({ port: 0, host: '127.0.0.1', dataDir, logToConsole: false, adminPassword: 'test-admin-pw', timing: { source: 'none' }, device: { source: 'sim' } }), { webRoot: WEB_ROOT })
@@ -77,7 +77,7 @@ describe('Messages page', () => {
     await page.locator('.msg-text', { hasText: 'box this lap' }).waitFor()
     // The default room: broadcast from the page, received on /ws.
     await conv('general').click()
-    await page.getByLabel('Message').fill('pit window open')
+    await page.getByLabel('Message', { exact: true }).fill('pit window open')
     await page.getByRole('button', { name: 'Send' }).click()
     await page.locator('.msg-text', { hasText: 'pit window open' }).waitFor()
     const got = await lan.next('Broadcast')
@@ -93,9 +93,16 @@ describe('Messages page', () => {
     await conv('crew1').locator('.badge', { hasText: '1' }).waitFor()
     await conv('crew1').click()
     await page.locator('.msg-text', { hasText: 'tyres?' }).waitFor()
-    await page.getByLabel('Message').fill('softs')
+    await page.getByLabel('Message', { exact: true }).fill('softs')
     await page.getByRole('button', { name: 'Send' }).click()
     expect((await lan.next('DirectMessage')).data).toMatchObject({ from_user: 'admin', payload: { message: 'softs' } })
+    // A direct message to someone never connected: queued, shown as such.
+    await core.ctx.auth.createUser({ username: 'crew2', password: 'crew-password-2', role: 'viewer' })
+    await page.getByLabel('Message a user').fill('crew2')
+    await page.getByLabel('Message a user').press('Enter')
+    await page.getByLabel('Message', { exact: true }).fill('call me')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.locator('.msg', { hasText: 'call me' }).filter({ hasText: 'queued (offline)' }).waitFor()
     await page.screenshot({ path: join(SHOTS, 'messages.png'), fullPage: true })
     // Offline presence when the LAN client leaves.
     await lan.close()

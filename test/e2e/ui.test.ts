@@ -1,16 +1,16 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureWebBuild } from '../helpers/web-build.ts'
 
 // The web UI in a real Chromium against `pitwall serve`: log in, visit every page, screenshot each, and
 // fail on any console error or page error.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const WEB_ROOT = join(ROOT, 'out/renderer')
 const SHOTS = join(ROOT, 'test-results')
 const PAGES = ['timing', 'runplan', 'messages', 'device', 'settings', 'logs']
 
@@ -22,10 +22,7 @@ let dataDir: string
 const problems: string[] = []
 
 beforeAll(async () => {
-  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
-    const r = spawnSync(join(ROOT, 'node_modules/.bin/electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' })
-    if (r.status !== 0) throw new Error('electron-vite build failed')
-  }
+  ensureWebBuild()
   mkdirSync(SHOTS, { recursive: true })
   dataDir = mkdtempSync(join(tmpdir(), 'pitwall-e2e-'))
   // A user's environment: no PITWALL_* from the test runner.
@@ -79,7 +76,7 @@ describe('web UI in Chromium', () => {
     await page.getByLabel('Password').fill('test-admin-pw')
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.locator('.conn-open').waitFor()
-    expect(await page.locator('.topbar').textContent()).toContain('Log out admin')
+    await page.getByRole('button', { name: 'Log out admin' }).waitFor()
     expect(await page.evaluate("localStorage.getItem('pitwall.token')")).toMatch(/\S{20,}/)
     expect(problems).toEqual([])
   })
@@ -172,5 +169,23 @@ describe('web UI in Chromium', () => {
     expect(await page.evaluate("localStorage.getItem('pitwall.token')")).toBeNull()
     // Allowed here only: Chromium reporting the refused upgrade and the 401 of the session check.
     expect(problems.filter((p) => !/status of 401|WebSocket/.test(p))).toEqual([])
+  })
+
+  it('a viewer sees the pages, is told users are for admins, and cannot change them', async () => {
+    problems.length = 0
+    const admin = (await (await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'test-admin-pw' }) })).json()) as { token: string }
+    const made = await fetch(`${url}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` }, body: JSON.stringify({ username: 'watcher', password: 'watcher-pw-1', role: 'viewer' }) })
+    expect(made.status).toBe(201)
+    await page.getByLabel('User').fill('watcher')
+    await page.getByLabel('Password').fill('watcher-pw-1')
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log out watcher' }).waitFor()
+    await page.locator('nav a[href="#/settings"]').click()
+    await page.getByText('Only an admin can see and manage users.').waitFor()
+    expect(await page.locator('table.users').count()).toBe(0)
+    await page.locator('nav a[href="#/logs"]').click()
+    await page.locator('.log-line').first().waitFor()
+    await page.screenshot({ path: join(SHOTS, 'ui-viewer-logs.png') })
+    expect(problems).toEqual([])
   })
 })

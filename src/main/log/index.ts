@@ -110,11 +110,32 @@ export function createLogging(opts: { level: string; dir?: string; console?: boo
     write(chunk: string) {
       file?.write(chunk)
       ring.write(chunk)
-      if (opts.console) process.stdout.write(chunk)
+      if (opts.console) process.stdout.write(humanLine(chunk))
     },
   }
   const log = pino({ level: opts.level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined }, sink)
   return { log, ring, file, close: () => file?.close() }
+}
+
+const HUMAN_SKIP = new Set(['level', 'time', 'area', 'msg', 'pid', 'hostname', 'err'])
+
+/** A console line a person reads: `12:00:01 INFO  [lan] LAN server listening on …` (the file keeps JSON). */
+export function humanLine(chunk: string): string {
+  try {
+    const rec = JSON.parse(chunk) as Record<string, unknown> & { level?: number; time?: number; area?: string; msg?: string; err?: { message?: string } }
+    const { level, time, area, msg, err } = rec
+    const t = new Date(time ?? Date.now()).toTimeString().slice(0, 8)
+    const lvl = (LEVELS[level ?? 30] ?? 'info').toUpperCase().padEnd(5)
+    // Simple fields (path, link, detail…) follow the message, so a line stands on its own.
+    const extra = Object.entries(rec)
+      .filter(([k, v]) => !HUMAN_SKIP.has(k) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')
+      .slice(0, 200)
+    return `${t} ${lvl} [${area ?? 'core'}] ${msg ?? ''}${extra ? ` (${extra})` : ''}${err?.message && err.message !== msg ? ` — ${err.message}` : ''}\n`
+  } catch {
+    return chunk
+  }
 }
 
 /** A silent logger for tests and tools. */

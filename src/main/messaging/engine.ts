@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { LOCAL_ADMIN } from '../../shared/auth.ts'
 import type { Engine, EngineStatus } from '../core/engine.ts'
 import type { CoreContext } from '../core/engine.ts'
 import { type BusBackplane, InProcessBackplane } from './backplane.ts'
@@ -66,7 +67,8 @@ export class MessagingEngine implements Engine {
       historyTtlSec: cfg.historyTtlSec,
       dmQueueSize: cfg.dmQueueSize,
       dmTtlSec: cfg.dmTtlSec,
-      userExists: (u) => ctx.auth.listUsers().find((x) => x.username.toLowerCase() === u.toLowerCase())?.username,
+      // Pitwall's users, plus `local`: the person at the desktop window (which has no login).
+      userExists: (u) => (u.toLowerCase() === LOCAL_ADMIN.username ? LOCAL_ADMIN.username : ctx.auth.listUsers().find((x) => x.username.toLowerCase() === u.toLowerCase())?.username),
       history: bp ? new SharedHistory(bp, localHistory, { size: cfg.historySize, ttlSec: cfg.historyTtlSec, log }) : localHistory,
       queue: sharedQueue ?? localQueue,
     })

@@ -28,8 +28,11 @@ export interface HubConnection extends BusSubscriber {
   /** Last heartbeat exchange (ms). */
   lastPing: number
   readonly metadata: Record<string, string>
-  /** Hands a direct message to the peer; false when it could not be sent. */
-  deliverDirect(dm: DirectEnvelope, queued?: boolean): boolean
+  /**
+   * Hands a direct message to the peer; false when it could not be sent. `written` is called once
+   * the bytes are out (without an error) — queued messages are removed from the store only then.
+   */
+  deliverDirect(dm: DirectEnvelope, queued?: boolean, written?: () => void): boolean
   /** Server notification; dialects without one ignore it. */
   notify(n: NotificationInfo): boolean
   close(code: number, reason: string): void
@@ -243,15 +246,13 @@ export class MessagingHub {
     return result
   }
 
-  /** Sends the user's queued direct messages, in order; each is removed once written to the socket. */
+  /**
+   * Sends the user's queued direct messages, in order; each is removed from the queue once written
+   * to the socket (a connection lost before that gets it again next time).
+   */
   async flushQueued(conn: HubConnection): Promise<number> {
     if (!conn.user) return 0
-    return this.queue.drain(conn.user, (dm) => conn.deliverDirect(dm, true))
-  }
-
-  /** Users with a connection on this instance, with their connection count and kinds (presence across instances). */
-  localUsers(): Array<{ user: string; connections: number; devices: string[]; since: number }> {
-    return this.presence.localEntries()
+    return this.queue.drain(conn.user, (dm, written) => conn.deliverDirect(dm, true, written))
   }
 
   notify(n: NotificationInfo, user?: string): number {

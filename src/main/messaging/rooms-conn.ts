@@ -9,7 +9,7 @@ import { preFrame, sendFrame } from './frames.ts'
 import { TokenBucket } from './limits.ts'
 import type { Room, RoomsServer } from './rooms.ts'
 import type { RoomsErrorType, WebSocketEventData, WebSocketEventResult, WebSocketOptions } from './rooms-types.ts'
-import type { RtcLimits } from './rtc.ts'
+import type { RtcLimits } from './limits.ts'
 import type { DirectEnvelope, Publication } from './types.ts'
 
 type Maybe = void | Promise<void>

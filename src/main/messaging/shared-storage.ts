@@ -13,6 +13,9 @@ const H = 'pw:msg:h:' // + topic: ZSET score=offset, member=JSON entry
 const TOP = 'pw:msg:top' // HASH topic → newest offset
 const EPOCH = 'pw:msg:epoch' // HASH topic → stream epoch
 const Q = 'pw:msg:q:' // + lower-case user: LIST of JSON direct messages, oldest first
+const QI = 'pw:msg:qi:' // + lower-case user: HASH message JSON → claim time (handed to a socket, not yet written)
+/** A claimed message not confirmed written within this time goes back to the queue (its connection died). */
+const RECLAIM_MS = 10_000
 
 interface Entry {
   id: string
@@ -49,15 +52,41 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1`
 
+// Claims the oldest message for one instance (so a user connected on two instances gets it once);
+// claims older than ARGV[2] ms that were never confirmed go back to the head first.
+const CLAIM = `
+local all = redis.call('HGETALL', KEYS[2])
+for i = #all - 1, 1, -2 do
+  if tonumber(all[i + 1]) <= tonumber(ARGV[1]) - tonumber(ARGV[2]) then
+    redis.call('HDEL', KEYS[2], all[i])
+    redis.call('LPUSH', KEYS[1], all[i])
+  end
+end
+local item = redis.call('LPOP', KEYS[1])
+if not item then return false end
+redis.call('HSET', KEYS[2], item, ARGV[1])
+redis.call('PEXPIRE', KEYS[2], 86400000)
+return item`
+
+// A claimed message that could not be handed over: back to the head of the queue.
+const UNCLAIM = `
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('LPUSH', KEYS[1], ARGV[1])
+return 1`
+
 /** The scripts as ioredis commands: sent once, then called by their SHA (EVALSHA). */
 type Scripted = {
   pwHistoryAppend(...args: Array<string | number>): Promise<[number, string]>
   pwQueuePush(...args: Array<string | number>): Promise<number>
+  pwQueueClaim(...args: Array<string | number>): Promise<string | null>
+  pwQueueUnclaim(...args: Array<string | number>): Promise<number>
 }
 function scripted(bp: Backplane): Scripted {
   const r = bp.redis as unknown as Partial<Scripted> & Backplane['redis']
   if (!r.pwHistoryAppend) r.defineCommand('pwHistoryAppend', { numberOfKeys: 3, lua: APPEND })
   if (!r.pwQueuePush) r.defineCommand('pwQueuePush', { numberOfKeys: 1, lua: ENQUEUE })
+  if (!r.pwQueueClaim) r.defineCommand('pwQueueClaim', { numberOfKeys: 2, lua: CLAIM })
+  if (!r.pwQueueUnclaim) r.defineCommand('pwQueueUnclaim', { numberOfKeys: 2, lua: UNCLAIM })
   return r as unknown as Scripted
 }
 
@@ -230,26 +259,34 @@ export class SharedQueue implements DmQueue {
 
   /**
    * This instance's fallback copy first (queued while Redis was down and not moved yet), then the
-   * shared queue: LPOP hands each message to exactly one instance, so a user connected twice on
-   * two instances never gets a message twice; a refused one goes back to the head.
+   * shared queue: each message is claimed by exactly one instance, so a user connected on two
+   * instances never gets it twice; it leaves Redis once written to the socket; a refused one goes
+   * back to the head, and one whose connection died before the write is reclaimed after 10 s.
    */
-  async drain(user: string, deliver: (dm: DirectEnvelope) => boolean): Promise<number> {
+  async drain(user: string, deliver: (dm: DirectEnvelope, written: () => void) => boolean): Promise<number> {
     let n = this.#local.drain(user, deliver)
     if (!this.#bp.up) return n
     const key = Q + user.toLowerCase()
+    const claims = QI + user.toLowerCase()
+    const s = scripted(this.#bp)
+    const done = (item: string) => () => void this.#bp.redis.hdel(claims, item).catch(() => undefined)
     try {
       for (let i = 0; i < this.#max + 1; i++) {
-        const item = await this.#bp.redis.lpop(key)
+        const item = await s.pwQueueClaim(key, claims, Date.now(), RECLAIM_MS)
         if (item === null) break
         let dm: ReturnType<typeof decodeDm>
         try {
           dm = decodeDm(item)
         } catch {
+          done(item)()
           continue
         }
-        if (dm.expiresAt <= Date.now()) continue
-        if (!deliver(dm)) {
-          await this.#bp.redis.lpush(key, item)
+        if (dm.expiresAt <= Date.now()) {
+          done(item)()
+          continue
+        }
+        if (!deliver(dm, done(item))) {
+          await s.pwQueueUnclaim(key, claims, item)
           break
         }
         n++

@@ -173,12 +173,12 @@ export interface History {
 
 /**
  * The offline direct-message queue seam: SQLite (OfflineQueue) or Redis (SharedQueue). `drain`
- * hands the user's messages, oldest first, to `deliver` and removes each one it accepted; it stops
- * at the first refusal (that message stays queued).
+ * hands the user's messages, oldest first, to `deliver`, which calls `written` once the message is
+ * out on the socket: only then is it removed. It stops at the first refusal (that one stays queued).
  */
 export interface DmQueue {
   enqueue(dm: DirectEnvelope): MaybePromise<EnqueueResult>
-  drain(user: string, deliver: (dm: DirectEnvelope) => boolean): MaybePromise<number>
+  drain(user: string, deliver: (dm: DirectEnvelope, written: () => void) => boolean): MaybePromise<number>
   count(user: string): MaybePromise<number>
 }
 
@@ -228,11 +228,10 @@ export class OfflineQueue implements DmQueue {
     }))
   }
 
-  drain(user: string, deliver: (dm: DirectEnvelope) => boolean): number {
+  drain(user: string, deliver: (dm: DirectEnvelope, written: () => void) => boolean): number {
     let n = 0
     for (const { id, dm } of this.pending(user)) {
-      if (!deliver(dm)) break
-      this.remove(id)
+      if (!deliver(dm, () => this.remove(id))) break
       n++
     }
     return n

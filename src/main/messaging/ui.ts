@@ -1,4 +1,5 @@
 import type { DirectItem, MessageItem, MessagingLiveEvent, MessagingOverview, PresenceEntry } from '../../shared/ui-api/index.ts'
+import { LOCAL_ADMIN } from '../../shared/auth.ts'
 import type { CoreContext } from '../core/engine.ts'
 import { UiError } from '../uiapi/index.ts'
 import { randomUUID } from 'node:crypto'
@@ -37,8 +38,8 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     if (r.status === 'delivered' || r.status === 'queued') {
       const body = typeof text === 'string' ? text : dm.binary ? `(${dm.binary.length} bytes)` : JSON.stringify(dm.payload)
       ctx.events.emit('messaging.direct', { from: dm.from.user, to: dm.targetUser, text: body, messageId: dm.messageId, sentAt: dm.sentAt, status: r.status })
-      // The desktop shell turns this into a native notification (mutable per kind there).
-      ctx.events.emit('notify', { kind: 'dm', title: `Message for ${dm.targetUser} from ${dm.from.user ?? 'Pitwall'}`, body: body.slice(0, 200) })
+      // For the person at the desktop (user `local`), the shell shows a native notification (mutable per kind there).
+      if (dm.targetUser === LOCAL_ADMIN.username) ctx.events.emit('notify', { kind: 'dm', title: `Message from ${dm.from.user ?? 'Pitwall'}`, body: body.slice(0, 200) })
     }
   })
 
@@ -131,9 +132,10 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
           metadata: { transport: c.transport },
           lastSeq: 0,
           deliver: () => false,
-          deliverDirect: (dm, queued) => {
+          deliverDirect: (dm, queued, written) => {
             // Live ones reach the page through the 'direct' event below; queued ones are replayed from here.
             if (queued) emit({ kind: 'direct', direct: remember(dm, 'delivered') })
+            written?.()
             return true
           },
           notify: () => false,

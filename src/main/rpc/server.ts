@@ -6,7 +6,7 @@ import type { z } from 'zod'
 import { can, type Permission, type Principal } from '../../shared/auth.ts'
 import { AcBinaryError, decodeValue, encodeValue } from './codec.ts'
 import { EncodedArg } from './hub-protocol.ts'
-import { gunzipJson, gzipJson } from './json-gzip.ts'
+import { gzipJson } from './json-gzip.ts'
 import { DataSerializerType, decodeParameter, readSignalParams, type SignalParams, SignalParamsError, SignalStatus, signalParams, unpackParameters } from './signal-params.ts'
 import { BaseTags, RPC_ERROR_TYPE, RpcError, type RpcErrorCode, type SendToClientType } from './tags.ts'
 
@@ -163,10 +163,10 @@ export class RpcServer {
       const call: RpcCall = { peer, tag, requestId, signalParams: sp, hub: this }
       let result: unknown
       if (tag === BaseTags.Echo) {
-        result = encoded.length > 0 ? decodeParameter(encoded[0]!, 0) : await this.#readData(rawData, sp, true)
+        result = encoded.length > 0 ? decodeParameter(encoded[0]!, 0) : await this.#readData(rawData, true)
       } else {
         const args = this.#readParams(def, encoded)
-        const data = def.data ? await this.#readData(rawData, sp, false) : undefined
+        const data = def.data ? await this.#readData(rawData, false) : undefined
         const checked = def.data ? parseData(def, data) : undefined
         result = await def.handle(args as never, checked, call)
       }
@@ -214,8 +214,12 @@ export class RpcServer {
     })
   }
 
-  /** The `data` argument through its three shapes: deferred acbinary bytes, JsonGZip bytes, a decoded value. */
-  async #readData(raw: unknown, sp: SignalParams, lenient: boolean): Promise<unknown> {
+  /**
+   * The `data` argument: deferred acbinary bytes (decoded here), raw bytes (the 0x44 fast path), or a value
+   * the JSON/MessagePack protocol already decoded. A request's DataSerializerType only asks for the
+   * answer's format; its own data is always in the hub protocol's encoding.
+   */
+  async #readData(raw: unknown, lenient: boolean): Promise<unknown> {
     const max = this.#opts.maxPayloadBytes
     if (raw instanceof EncodedArg) {
       if (raw.bytes.length > max) throw new RpcError('payload_too_large', `data of ${raw.bytes.length} bytes exceeds the ${max}-byte limit`)
@@ -227,13 +231,6 @@ export class RpcServer {
     }
     if (raw instanceof Uint8Array) {
       if (raw.length > max) throw new RpcError('payload_too_large', `data of ${raw.length} bytes exceeds the ${max}-byte limit`)
-      if (sp.DataSerializerType === DataSerializerType.JsonGZip) {
-        try {
-          return await gunzipJson(raw, max)
-        } catch (err) {
-          throw new RpcError(/beyond/.test((err as Error).message) ? 'payload_too_large' : 'invalid_data', `JsonGZip data: ${(err as Error).message}`)
-        }
-      }
       return raw
     }
     if (raw !== null && raw !== undefined && !lenient) {

@@ -100,7 +100,7 @@ export class Connection implements HubConnectionInfo {
   #running = new Map<string, LazyAbort>()
   #anonymousRunning = new Set<LazyAbort>()
   #active = 0
-  #queue: Array<() => Promise<void>> = []
+  #queue: Array<() => void> = []
   #clientStreams = new Map<string, ClientStream>()
   #pendingResults = new Map<string, PendingResult>()
   #resultCounter = 0
@@ -133,9 +133,6 @@ export class Connection implements HubConnectionInfo {
   }
   get currentTransport(): ServerTransport | undefined {
     return this.#transport
-  }
-  get hasTransport(): boolean {
-    return this.#transport !== undefined
   }
 
   /** Events a transport reports to this connection; stale transports (replaced on reconnect) are ignored. */
@@ -370,8 +367,10 @@ export class Connection implements HubConnectionInfo {
     this.#state = 'open'
     // The handshake answer is always a text frame: JSON + 0x1E.
     const t = this.#transport!
-    this.#lastSent = Date.now()
     t.send(textEncoder.encode(writeHandshakeResponse()), true)
+    // Spread the first keepalive over half an interval so clients that connect together (a restart, a
+    // venue's Wi-Fi coming back) are not all pinged in the same sweep.
+    this.#lastSent = Date.now() - Math.floor(Math.random() * this.#s.keepAliveMs * 0.5)
     this.#host.opened(this)
     if (rest.length && this.#state === 'open') this.receive(rest)
   }
@@ -449,8 +448,7 @@ export class Connection implements HubConnectionInfo {
       return this.#completeWith(id, `Failed to invoke '${m.target}' because user is unauthorized`)
     }
     // Bind: plain arguments in order, stream parameters filled from streamIds in order.
-    const plain = method.args.filter((a) => !isStreamParam(a)).length
-    const streams = method.args.length - plain
+    const { plain, streams } = shapeOf(method)
     if (streamIds.length !== streams) {
       return this.#completeWith(id, `Failed to invoke '${m.target}': the client sent ${streamIds.length} stream(s), the method expects ${streams}.`)
     }
@@ -480,14 +478,7 @@ export class Connection implements HubConnectionInfo {
     const ac = new LazyAbort()
     if (id !== undefined) this.#running.set(id, ac)
     else this.#anonymousRunning.add(ac)
-    const call: CallContext = {
-      connection: this,
-      hub: this.#host.context,
-      invocationId: id,
-      get signal() {
-        return ac.signal
-      },
-    }
+    const call = new Call(this, this.#host.context, id, ac)
     const done = () => {
       if (id !== undefined) this.#running.delete(id)
       else this.#anonymousRunning.delete(ac)
@@ -500,9 +491,9 @@ export class Connection implements HubConnectionInfo {
         .finally(done)
       return
     }
-    const job = () => this.#runMethod(m.target, id, method, call, bound).finally(done)
+    const job = () => this.#runMethod(m.target, id, method, call, bound, done)
     if (this.#active < this.#s.maxParallelInvocations) {
-      this.#start(job)
+      job()
     } else {
       if (this.#queue.length >= this.#s.maxQueuedInvocations) {
         done()
@@ -512,31 +503,53 @@ export class Connection implements HubConnectionInfo {
     }
   }
 
-  #start(job: () => Promise<void>): void {
+  /**
+   * Runs a method and sends its Completion. A method that returns a plain value completes synchronously
+   * (no promise round); one that returns a promise holds its invocation slot until it settles.
+   */
+  #runMethod(target: string, id: string | undefined, method: HubMethod, call: CallContext, args: unknown[], done: () => void): void {
     this.#active++
-    void job()
-      .catch((err) => this.#host.log.error({ err }, 'invocation failed'))
-      .finally(() => {
-        this.#active--
-        const next = this.#queue.shift()
-        if (next && this.#state !== 'closed') this.#start(next)
-      })
+    let result: unknown
+    try {
+      result = method.run(call, args)
+    } catch (err) {
+      this.#failed(target, id, err)
+      return this.#release(done)
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      Promise.resolve(result as PromiseLike<unknown>)
+        .then(
+          (value) => this.#completed(id, value),
+          (err) => this.#failed(target, id, err),
+        )
+        .catch((err) => this.#host.log.error({ err }, 'invocation failed'))
+        .finally(() => this.#release(done))
+      return
+    }
+    this.#completed(id, result)
+    this.#release(done)
   }
 
-  async #runMethod(target: string, id: string | undefined, method: HubMethod, call: CallContext, args: unknown[]): Promise<void> {
-    try {
-      const result = await method.run(call, args)
-      if (id === undefined) return
-      const msg: CompletionMessage = { type: MessageType.Completion, invocationId: id }
-      if (result !== undefined) msg.result = result
-      this.send(msg)
-    } catch (err) {
-      if (id === undefined) {
-        this.#host.log.warn({ connectionId: this.connectionId, target, err }, 'fire-and-forget invocation failed')
-        return
-      }
-      this.send({ type: MessageType.Completion, invocationId: id, error: this.#errorText(`An unexpected error occurred invoking '${target}' on the server.`, err, target) })
+  #release(done: () => void): void {
+    done()
+    this.#active--
+    const next = this.#queue.shift()
+    if (next && this.#state !== 'closed') next()
+  }
+
+  #completed(id: string | undefined, result: unknown): void {
+    if (id === undefined) return
+    const msg: CompletionMessage = { type: MessageType.Completion, invocationId: id }
+    if (result !== undefined) msg.result = result
+    this.send(msg)
+  }
+
+  #failed(target: string, id: string | undefined, err: unknown): void {
+    if (id === undefined) {
+      this.#host.log.warn({ connectionId: this.connectionId, target, err }, 'fire-and-forget invocation failed')
+      return
     }
+    this.send({ type: MessageType.Completion, invocationId: id, error: this.#errorText(`An unexpected error occurred invoking '${target}' on the server.`, err, target) })
   }
 
   async #runStream(target: string, id: string, method: HubMethod, call: CallContext, args: unknown[], ac: LazyAbort): Promise<void> {
@@ -683,6 +696,22 @@ export class Connection implements HubConnectionInfo {
 }
 
 
+class Call implements CallContext {
+  readonly connection: HubConnectionInfo
+  readonly hub: HubContext
+  readonly invocationId: string | undefined
+  #abort: LazyAbort
+  constructor(connection: HubConnectionInfo, hub: HubContext, invocationId: string | undefined, abort: LazyAbort) {
+    this.connection = connection
+    this.hub = hub
+    this.invocationId = invocationId
+    this.#abort = abort
+  }
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+}
+
 /** An AbortController made only when someone reads the signal: most calls never do, and creating one per call costs. */
 class LazyAbort {
   #ac: AbortController | undefined
@@ -698,6 +727,18 @@ class LazyAbort {
     this.#aborted = true
     this.#ac?.abort()
   }
+}
+
+const shapes = new WeakMap<HubMethod, { plain: number; streams: number }>()
+/** Plain and stream parameter counts of a method, computed once. */
+function shapeOf(method: HubMethod): { plain: number; streams: number } {
+  let shape = shapes.get(method)
+  if (!shape) {
+    const plain = method.args.filter((a) => !isStreamParam(a)).length
+    shape = { plain, streams: method.args.length - plain }
+    shapes.set(method, shape)
+  }
+  return shape
 }
 
 function isStreamParam(a: unknown): a is StreamParam {

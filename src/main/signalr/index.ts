@@ -28,9 +28,18 @@
  * const answer = await hub.invokeClient(connectionId, 'Confirm', ['ok?'])  // client results
  * ```
  * Construct the HubServer before `lan.listen()` (it installs one Fastify onRequest hook); `addHub` may
- * be called later. Method names match case-insensitively. The user of a connection comes from the JWT
- * in `Authorization: Bearer` or `?access_token=` (verified by ctx.auth via `lan.principalOf`); later
- * requests of the same connection must carry the same user.
+ * be called later. In the app it is `ctx.signalr` (created by createCore from `config.signalr`).
+ * Method names match case-insensitively. The user of a connection comes from the JWT in
+ * `Authorization: Bearer` or `?access_token=` (verified by ctx.auth via `lan.principalOf`); later
+ * requests of the same connection must carry the same user, and the connection is closed when that
+ * login session ends. Browser requests must come from the server's own origin or `allowedOrigins`
+ * (CORS answers for those). `server.hubs()` lists hubs and connection counts.
+ *
+ * Errors reach the client as Completion errors: `HubError` → "An unexpected error occurred invoking
+ * 'M' on the server. HubException: <message>"; other exceptions → the same without details (logged);
+ * bad arguments → "Failed to invoke 'M': argument N: <reason>."; missing permission → "Failed to
+ * invoke 'M' because user is unauthorized". Every queue is bounded (see HubOptions); exceeding a bound
+ * closes that connection with a Close message saying why.
  *
  * ## Own protocols
  * Implement {@link HubProtocol} (name, version, transferFormat, parse(bytes) → HubMessage[], write(msg) →

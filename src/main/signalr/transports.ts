@@ -178,10 +178,6 @@ export class LongPollingTransport implements ServerTransport {
     return this.#parked !== undefined
   }
 
-  get ended(): boolean {
-    return this.#ended
-  }
-
   /** The first GET after negotiate: answered at once so the client knows it is connected. */
   connect(res: ServerResponse): void {
     this.#respond(res, 200, undefined)

@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useState } from 'react'
 import type { ConnectionState, UiTransport } from '../../shared/ui-api/index.ts'
+import { PageBoundary } from './components/PageBoundary.tsx'
 import { features } from './features/index.ts'
 import { LoginPage } from './LoginPage.tsx'
-import { navigate, useRoute } from './route.ts'
+import { useRoute } from './route.ts'
 import { forgetToken, logout, probeToken, savedToken, uiSocketUrl } from './session.ts'
 import { ShellContext, type ShellApi, useShell } from './shell.ts'
 import { useDesktop } from './stores/desktop.ts'
@@ -118,10 +119,9 @@ function Shell() {
   }, [transport, connection, setSession])
   useTopic('status', {}, useStatus.getState().set)
 
+  // An empty or unknown route shows the first page without rewriting the URL (a rewrite could race a
+  // navigation the user, a deep link or a test makes meanwhile).
   const current = features.find((f) => f.id === route.page) ?? features[0]!
-  useEffect(() => {
-    if (!features.some((f) => f.id === route.page)) navigate(features[0]!.id)
-  }, [route.page])
   const Page = current.component
 
   return (
@@ -162,7 +162,9 @@ function Shell() {
         </p>
       )}
       <main className="content">
-        <Page />
+        <PageBoundary page={current.id}>
+          <Page />
+        </PageBoundary>
       </main>
     </div>
   )

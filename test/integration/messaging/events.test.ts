@@ -45,7 +45,7 @@ describe("Pitwall's own events on the bus", () => {
     await c.close()
   })
 
-  it('emits messaging.direct and a desktop notify event for a direct message', async () => {
+  it('emits messaging.direct for every direct message, and a desktop notify for those to the desktop user (local)', async () => {
     const seen: unknown[] = []
     const notes: unknown[] = []
     t.core.ctx.events.on('messaging.direct', (d) => seen.push(d))
@@ -54,7 +54,10 @@ describe("Pitwall's own events on the bus", () => {
     await t.token('bob')
     await c.request({ type: 'DirectMessage', data: { target_user: 'bob', payload: { message: 'box now' } }, id: 'd' })
     expect(seen).toEqual([expect.objectContaining({ from: 'alice', to: 'bob', text: 'box now', status: 'queued' })])
-    expect(notes).toEqual([{ kind: 'dm', title: 'Message for bob from alice', body: 'box now' }])
+    expect(notes).toEqual([])
+    const toDesk = await c.request({ type: 'DirectMessage', data: { target_user: 'local', payload: { message: 'look at the screen' } }, id: 'l' })
+    expect(toDesk.data).toMatchObject({ code: 404, details: { queued: true } }) // the desktop's Messages page is not open
+    expect(notes).toEqual([{ kind: 'dm', title: 'Message from alice', body: 'look at the screen' }])
     await c.close()
   })
 })

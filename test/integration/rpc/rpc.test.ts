@@ -180,14 +180,15 @@ describe('acbinary specifics', () => {
   it('a request with no answer times out with the configured timeout', async () => {
     const c = await connect(core, 'acbinary', admin, { timeoutMs: 200 })
     // CameraSet while the device does not answer: no reply within the client's 200 ms.
-    const sim = (core.engines.find((e) => e.name === 'camera') as unknown as { model: { controller: { fault: string } } }).model.controller
-    sim.fault = 'no-answer'
+    // The default device is the in-process PCP emulator; make it stop answering.
+    const sim = (core.engines.find((e) => e.name === 'device') as unknown as { controller: { simDevice: { fault: { kind: string } } } }).controller.simDevice
+    sim.fault = { kind: 'silent' }
     try {
       const e = await rejection(c.postAsync(RpcTags.CameraSet, [{ brightness: 2 }]))
       expect([e.code, e.message]).toEqual(['timeout', expect.stringMatching(/no answer to tag 1001 .* within 200 ms/)])
       expect(c.pendingCount).toBe(0)
     } finally {
-      sim.fault = 'none'
+      sim.fault = { kind: 'none' }
     }
   })
 

@@ -11,7 +11,7 @@ let limited: TestHubState
 
 beforeAll(async () => {
   t = await startCore()
-  addTestHub(t.core, '/hubs/fast', { keepAliveMs: 150, clientTimeoutMs: 500, handshakeTimeoutMs: 300 })
+  addTestHub(t.core, '/hubs/fast', { keepAliveMs: 200, clientTimeoutMs: 1000, handshakeTimeoutMs: 500 })
   limited = addTestHub(t.core, '/hubs/limited', { maxMessageBytes: 1024, maxParallelInvocations: 1, maxQueuedInvocations: 5, streamBufferCapacity: 10 }).state
 })
 afterAll(async () => t?.stop())
@@ -145,7 +145,7 @@ describe('keepalive and timeouts', () => {
     const peer = new RawPeer(`${t.url}/hubs/fast`)
     await peer.handshake()
     const timer = setInterval(() => peer.send(JSON.stringify({ type: 6 }) + RS), 100)
-    await sleep(900) // past the 500 ms client timeout
+    await sleep(1600) // past the 1000 ms client timeout
     clearInterval(timer)
     expect(peer.closed).toBeUndefined()
     expect(peer.messages.filter((m) => m.type === 6).length).toBeGreaterThanOrEqual(3)
@@ -156,16 +156,16 @@ describe('keepalive and timeouts', () => {
     const peer = new RawPeer(`${t.url}/hubs/fast`)
     await peer.handshake()
     await peer.waitClosed(3000)
-    expect(closeMessage(peer)?.error).toBe('Client timeout: nothing received for 500 ms.')
+    expect(closeMessage(peer)?.error).toBe('Client timeout: nothing received for 1000 ms.')
   })
 
   it('the official client stays connected across many keepalive intervals', async () => {
     const c = build(`${t.url}/hubs/fast`, { transport: 'WebSockets', protocol: 'messagepack' })
-    // The client pings every 15 s by default: shorten it below the hub's 500 ms timeout.
+    // The client pings every 15 s by default: shorten it below the hub's 1000 ms timeout.
     c.keepAliveIntervalInMilliseconds = 100
-    c.serverTimeoutInMilliseconds = 1000
+    c.serverTimeoutInMilliseconds = 2000
     await c.start()
-    await sleep(1200)
+    await sleep(2200)
     expect(await c.invoke('Echo', 'alive')).toBe('alive')
     await c.stop()
   })

@@ -78,7 +78,7 @@ it('a server stream is paced by the client\'s acks instead of overflowing a smal
 
 it('a stateful connection whose client never comes back is closed after the reconnect window', async () => {
   const path = '/hubs/test-stateful-window'
-  const { state: s } = addTestHub(t.core, path, { reconnectWindowMs: 300 })
+  const { state: s } = addTestHub(t.core, path, { reconnectWindowMs: 1000 })
   const neg = (await (await fetch(`${t.url}${path}/negotiate?negotiateVersion=1&useStatefulReconnect=true`, { method: 'POST' })).json()) as Record<string, string>
   expect(neg.useStatefulReconnect).toBe(true)
   const peer = new RawPeer(`${t.url}${path}?id=${neg.connectionToken}`)

@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureWebBuild } from '../../helpers/web-build.ts'
 
 // The BUILT Electron main bundle (out/main/index.js, what ships) run in plain Node with 'electron'
 // resolved to a scripted stub (test/fixtures/electron-stub): it must find its preload and renderer,
@@ -14,10 +15,7 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 let dir: string
 
 beforeAll(() => {
-  if (!['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'].every((p) => existsSync(join(ROOT, p)))) {
-    const r = spawnSync(join(ROOT, 'node_modules/.bin/electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' })
-    if (r.status !== 0) throw new Error('electron-vite build failed')
-  }
+  ensureWebBuild()
   dir = mkdtempSync(join(tmpdir(), 'pitwall-bundle-'))
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ensureWebBuild } from '../../helpers/web-build.ts'
 
 // `npm start` where Electron cannot run (as on this machine): one line saying why, then the headless
 // server with the web UI's URL; SIGTERM ends it with exit 0; failures are one line, never a stack trace.
@@ -13,6 +14,9 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const dirs: string[] = []
 const children: ChildProcess[] = []
 const servers: Server[] = []
+
+// Built once for every test file (start.js is told not to build: it would empty out/ under the others).
+beforeAll(() => void ensureWebBuild())
 
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL')

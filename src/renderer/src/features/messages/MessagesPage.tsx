@@ -35,6 +35,7 @@ export function MessagesPage() {
   const [draft, setDraft] = useState('')
   const [newTopic, setNewTopic] = useState('')
   const [newRoom, setNewRoom] = useState('')
+  const [newPeer, setNewPeer] = useState('')
 
   const refresh = useCallback(() => {
     transport.call('messaging.overview', {}).then(
@@ -81,7 +82,7 @@ export function MessagesPage() {
     return [...all].filter((t) => !roomTopics.has(t) && !t.startsWith('timing.car.')).sort()
   }, [s.overview, s.liveTopics, roomTopics])
   const people = (s.overview?.presence ?? []).filter((p) => p.user_id !== me)
-  const dmPeers = [...new Set([...s.directs.map((d) => dmPeer(d, me)), ...people.filter((p) => p.status === 'online').map((p) => p.user_id)])].sort()
+  const dmPeers = [...new Set([...s.directs.map((d) => dmPeer(d, me)), ...people.map((p) => p.user_id), ...(s.selected?.startsWith('dm:') ? [s.selected.slice(3)] : [])])].sort()
   const devices = (s.overview?.connections ?? []).filter((c) => !c.user || c.dialect === 'rooms')
 
   const send = async (e: FormEvent) => {
@@ -103,6 +104,11 @@ export function MessagesPage() {
     e.preventDefault()
     if (newTopic.trim()) s.select(`topic:${newTopic.trim()}`)
     setNewTopic('')
+  }
+  const openPeer = (e: FormEvent) => {
+    e.preventDefault()
+    if (newPeer.trim()) s.select(`dm:${newPeer.trim()}`)
+    setNewPeer('')
   }
   const createRoom = async (e: FormEvent) => {
     e.preventDefault()
@@ -165,6 +171,9 @@ export function MessagesPage() {
               <Item key={p} k={`dm:${p}`} label={p} />
             ))}
           </ul>
+          <form onSubmit={openPeer} className="msg-inline">
+            <input value={newPeer} onChange={(e) => setNewPeer(e.target.value)} placeholder="Message a user" aria-label="Message a user" />
+          </form>
         </div>
         <div className="msg-main">
           {!s.selected ? (
