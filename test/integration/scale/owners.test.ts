@@ -167,3 +167,23 @@ describe('camera and timing across three instances', () => {
     expect(await mine).toEqual(['for sig-a'])
   })
 })
+
+describe("'remote' needs a backplane", () => {
+  it('device.source remote without redis stops createCore with one clear line; timing remote without redis is an error state', async () => {
+    const { mkdtempSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { parseConfig } = await import('../../../src/main/config/index.ts')
+    const { createCore } = await import('../../../src/main/core/index.ts')
+    const base = { port: 0, host: '127.0.0.1', logToConsole: false, logLevel: 'silent', adminPassword: 'test-admin-pw' }
+    await expect(createCore(parseConfig({ ...base, dataDir: mkdtempSync(join(tmpdir(), 'pw-remote-')), device: { source: 'remote' }, timing: { source: 'none' } }))).rejects.toThrow(
+      /device.source 'remote' follows another instance: it needs a Redis backplane/,
+    )
+    const solo = await createCore(parseConfig({ ...base, dataDir: mkdtempSync(join(tmpdir(), 'pw-remote-')), device: { source: 'sim' }, timing: { source: 'remote' } }))
+    try {
+      expect(solo.status().engines.timing).toMatchObject({ state: 'degraded', detail: expect.stringContaining('needs a Redis backplane') })
+    } finally {
+      await solo.stop()
+    }
+  })
+})
