@@ -12,6 +12,7 @@ import type { Backplane } from './backplane.ts'
 
 const CHANNEL = 'timing.patches'
 const OWNER_POLL_MS = 2000
+const MAX_PENDING = 10_000
 
 type Patch =
   | { s: number; k: 'session'; d: SessionStatePatch }
@@ -136,7 +137,11 @@ export class RemoteTimingSource implements TimingSource {
       this.#info.broken++
       return
     }
-    if (this.#pending) return void this.#pending.push(p)
+    if (this.#pending) {
+      // Bounded: a flood while the snapshot is on its way is dropped; the numbering gap then resyncs.
+      if (this.#pending.length < MAX_PENDING) this.#pending.push(p)
+      return
+    }
     this.#apply(p)
   }
 
