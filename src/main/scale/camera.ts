@@ -57,6 +57,9 @@ export class RemoteCameraController extends EventEmitter<CameraControllerEvents>
   #offs: Array<() => void> = []
   #poll: NodeJS.Timeout | undefined
   #timeoutMs: number
+  /** Writes waiting for the owner, and the owner's changes that arrived meanwhile (see apply). */
+  #inflight = 0
+  #held: CameraChanges[] = []
 
   constructor(bp: Backplane, opts: { log: Logger; timeoutMs: number }) {
     super()
@@ -74,11 +77,14 @@ export class RemoteCameraController extends EventEmitter<CameraControllerEvents>
     this.#offs.push(
       this.#bp.subscribe(CHANGE, (data, from) => {
         if (from !== this.#owner) return
+        let c: CameraChanges
         try {
-          this.emit('change', JSON.parse(data.toString()) as CameraChanges)
+          c = JSON.parse(data.toString()) as CameraChanges
         } catch {
-          /* corrupt: ignored, the next resync repairs */
+          return // corrupt: ignored, the next resync repairs
         }
+        if (this.#inflight > 0) this.#held.push(c)
+        else this.emit('change', c)
       }),
       this.#bp.subscribe(LINK, (data, from) => {
         if (from !== this.#owner) return
@@ -112,11 +118,24 @@ export class RemoteCameraController extends EventEmitter<CameraControllerEvents>
   }
 
   async apply(changes: CameraChanges): Promise<ApplyResults> {
-    const o = (await this.#request('camera.write', { changes })) as WriteOutcome
+    // The owner broadcasts the accepted values before it answers: held until our model has sent the
+    // writer its confirmation and committed, so here too the confirmation comes before the broadcast.
+    this.#inflight++
+    let o: WriteOutcome
+    try {
+      o = (await this.#request('camera.write', { changes })) as WriteOutcome
+    } finally {
+      if (--this.#inflight === 0) setImmediate(() => this.#release())
+    }
     const out: Record<string, ApplyResults[CameraKey]> = {}
     for (const [k, v] of Object.entries(o.applied ?? {})) out[k] = { ok: true, value: v }
     for (const e of [...(o.rejected ?? []), ...(o.failed ?? [])]) out[e.key] = { ok: false, reason: `${e.error}${e.message ? `: ${e.message}` : ''} (on ${this.#owner})` }
     return out as ApplyResults
+  }
+
+  #release(): void {
+    if (this.#inflight > 0) return
+    for (const c of this.#held.splice(0)) this.emit('change', c)
   }
 
   command(name: string, args: Record<string, unknown>): Promise<unknown> {

@@ -60,8 +60,11 @@ describe('camera and timing across three instances', () => {
     const onA = await v1(a)
     const onC = await v1(c)
     const writer = await v1(b, 'op-b')
+    await writer.next((m) => 'authenticated' in m, 5000)
     writer.send({ brightness: 71 })
-    expect(await writer.next((m) => 'info' in m, 5000)).toEqual({ brightness: 71, info: ['brightness'] })
+    // As on one instance: the sender's confirmation first, then the broadcast.
+    expect(await writer.next(undefined, 5000)).toEqual({ brightness: 71, info: ['brightness'] })
+    expect(await writer.next(undefined, 5000)).toEqual({ brightness: 71 })
     for (const cl of [onA, onC]) expect(await cl.next((m) => m.brightness === 71, 5000)).toEqual({ brightness: 71 })
     expect(camera(a).model.state.brightness).toBe(71)
     // A change made on the owner reaches the followers' clients.
