@@ -225,8 +225,16 @@ export class Backplane extends EventEmitter<Events> {
   #onReady(): void {
     if (this.#state === 'stopped') return
     if (this.redis.status === 'ready' && this.#sub.status === 'ready') {
-      this.#setState('connected', undefined)
-      void this.#beat()
+      // After a reconnect ioredis re-sends the SUBSCRIBEs; a PING answered after them means they are
+      // active, so what the rooms send on 'connected' (presence snapshots, hellos) gets its answers.
+      void this.#sub
+        .ping()
+        .catch(() => undefined)
+        .then(() => {
+          if (this.#state === 'stopped' || this.redis.status !== 'ready' || this.#sub.status !== 'ready') return
+          this.#setState('connected', undefined)
+          void this.#beat()
+        })
     }
   }
 
