@@ -1,6 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import type { DeviceStatus, DeviceTrafficEntry, SerialPortChoice } from '../../../../shared/ui-api/index.ts'
-import { DEVICE_SIM_BUTTONS, DEVICE_SIM_FAULTS } from '../../../../shared/ui-api/index.ts'
+import { DEVICE_SIM_BUTTONS, DEVICE_SIM_FAULTS } from '../../../../shared/device-sim.ts'
 import { can, type Principal } from '../../../../shared/auth.ts'
 import { useSession } from '../../stores/session.ts'
 import { useConnectionState, useTopic, useTransport } from '../../transport/context.tsx'
