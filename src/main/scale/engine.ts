@@ -24,6 +24,9 @@ export class ScaleEngine implements Engine {
   #instances: InstanceInfo[] = []
   #timer: NodeJS.Timeout | undefined
   #state: EngineStatus['state'] = 'stopped'
+  /** Another process registered under this instance id (a copied data dir): they would ignore each other. */
+  #clash: string | undefined
+  #clashSeen = 0
 
   constructor(ctx: CoreContext, parts: { camera: () => CameraModel; timing: TimingEngine; runPlan: () => RunPlanService }) {
     this.#runPlan = parts.runPlan
@@ -41,6 +44,18 @@ export class ScaleEngine implements Engine {
     const refresh = async () => {
       try {
         this.#instances = bp.up ? await bp.instances() : []
+        const me = this.#instances.find((i) => i.id === bp.instanceId)
+        let url: string | undefined
+        try {
+          url = this.#ctx.lan.url
+        } catch {
+          url = undefined // not listening (yet)
+        }
+        // Twice, so a restarted instance's predecessor (same id, old port) is not mistaken for a copy.
+        if (me && me.url && url && me.url !== url && ++this.#clashSeen >= 2) {
+          if (this.#clash !== me.url) this.#ctx.log.error({ area: 'scale', other: me.url }, `another instance (${me.url}) uses this instance id ${bp.instanceId}: set a distinct instanceId or data dir`)
+          this.#clash = me.url
+        }
       } catch {
         this.#instances = []
       }
@@ -50,12 +65,17 @@ export class ScaleEngine implements Engine {
     const onState = () => void refresh().then(() => this.#ctx.events.emit('engine.state', this.name, this.status()))
     bp.on('state', onState)
     this.#offs.push(() => bp.off('state', onState))
-    this.#timer = setInterval(() => void refresh(), REFRESH_MS)
+    // Half a heartbeat out of phase with our own heartbeat, so another process beating under our id is seen.
+    this.#timer = setTimeout(() => {
+      this.#timer = setInterval(() => void refresh(), REFRESH_MS)
+      this.#timer.unref()
+    }, REFRESH_MS / 2)
     this.#timer.unref()
     this.#state = 'running'
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.#timer)
     clearInterval(this.#timer)
     for (const off of this.#offs) off()
     this.#offs = []
@@ -73,8 +93,8 @@ export class ScaleEngine implements Engine {
       ? `${this.#instances.length} instance(s); device: ${owners.device ? owners.device.name || owners.device.id : 'nobody'}; timing: ${owners.timing ? owners.timing.name || owners.timing.id : 'nobody'}`
       : `Redis backplane ${bp.state}: owners unknown, serving local clients`
     return {
-      state: this.#state === 'running' && !bp.up ? 'degraded' : this.#state,
-      detail,
+      state: this.#state === 'running' && (!bp.up || this.#clash) ? 'degraded' : this.#state,
+      detail: this.#clash ? `instance id ${bp.instanceId} is also used by ${this.#clash}: give each instance its own data dir or instanceId. ${detail}` : detail,
       instanceId: bp.instanceId,
       owns: [...this.#ctx.owns],
       owners,

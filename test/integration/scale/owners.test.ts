@@ -171,6 +171,20 @@ describe('camera and timing across three instances', () => {
   })
 })
 
+describe('misconfiguration', () => {
+  it('two processes with one instance id (a copied data dir) are reported', async () => {
+    const bp = c.core.ctx.backplane!
+    const fake = JSON.stringify({ id: bp.instanceId, name: 'copy', url: 'http://10.9.9.9:8080', owns: [], seen: Date.now() })
+    const timer = setInterval(() => void bp.redis.hset('pw:instances', bp.instanceId, fake).catch(() => undefined), 100)
+    try {
+      await waitFor(async () => (await status(c)).engines.scale.state === 'degraded', 8000, 'clash reported')
+      expect((await status(c)).engines.scale.detail).toContain('is also used by http://10.9.9.9:8080')
+    } finally {
+      clearInterval(timer)
+    }
+  })
+})
+
 describe("'remote' needs a backplane", () => {
   it('device.source remote without redis stops createCore with one clear line; timing remote without redis is an error state', async () => {
     const { mkdtempSync } = await import('node:fs')
