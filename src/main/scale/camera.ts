@@ -127,6 +127,9 @@ export class RemoteCameraController extends EventEmitter<CameraControllerEvents>
     } finally {
       if (--this.#inflight === 0) setImmediate(() => this.#release())
     }
+    // The owner's device was unreachable for the whole call: the same error (and name) as on the owner.
+    const failed = o.failed ?? []
+    if (failed.length > 0 && Object.keys(o.applied ?? {}).length === 0 && failed.every((e) => e.error === 'Device unavailable')) throw new Error(failed[0]!.message ?? 'Device unavailable')
     const out: Record<string, ApplyResults[CameraKey]> = {}
     for (const [k, v] of Object.entries(o.applied ?? {})) out[k] = { ok: true, value: v }
     for (const e of [...(o.rejected ?? []), ...(o.failed ?? [])]) out[e.key] = { ok: false, reason: `${e.error}${e.message ? `: ${e.message}` : ''} (on ${this.#owner})` }

@@ -87,6 +87,21 @@ describe('camera and timing across three instances', () => {
     expect(camera(a).model.state.brightness).not.toBe(101)
   })
 
+  it("the owner's device unplugged: a follower's writes fail with the owner's error, and its link follows", async () => {
+    const device = a.core.engines.find((e) => e.name === 'device') as unknown as { controller: { setSimPlugged(p: boolean): void } }
+    device.controller.setSimPlugged(false)
+    try {
+      await waitFor(() => camera(c).model.link.state !== 'connected', 8000, 'link down on C')
+      const op = await v1(c, 'op-c2')
+      await op.next((m) => 'authenticated' in m, 5000)
+      op.send({ fps: 25 })
+      expect(await op.next((m) => 'error' in m, 8000)).toMatchObject({ key: 'fps', error: expect.stringMatching(/^Device (unavailable|timeout)$/) })
+    } finally {
+      device.controller.setSimPlugged(true)
+    }
+    await waitFor(() => camera(c).model.link.state === 'connected', 10_000, 'link back on C')
+  })
+
   it("the followers' timing stores mirror the owner's, and the RedMist hub on C pushes its patches", async () => {
     await waitFor(() => timing(a).store.cars.size === 8 && timing(c).store.cars.size === 8 && timing(b).store.cars.size === 8, 10_000, 'cars mirrored')
     expect(timing(c).source).toMatchObject({ kind: 'remote', state: 'live' })
