@@ -4,11 +4,10 @@
 //    broadcast by a bare `ws` server;
 // 3. renderer frame times for 100 cars updating at 10 Hz, measured in Chromium (goal p95 < 16 ms),
 //    vs the same page with nothing arriving.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { WebSocket, WebSocketServer } from 'ws'
 import { parseConfig } from '../src/main/config/index.ts'
 import { createCore } from '../src/main/core/index.ts'
@@ -19,6 +18,7 @@ import { SessionBuilder } from '../src/main/timing/state/builder.ts'
 import { TimingStore } from '../src/main/timing/state/store.ts'
 import type { CarPositionPatch } from '../src/shared/timing.ts'
 import { sharedDir } from '../test/helpers/shared.ts'
+import { ensureWebBuild } from '../test/helpers/web-build.ts'
 import { percentile, ratio, report, type Row, sleep, summarize } from './lib.ts'
 
 const rows: Row[] = []
@@ -176,12 +176,7 @@ async function benchFanout(): Promise<void> {
 
 // ---- 3. renderer frames ----
 async function benchFrames(): Promise<void> {
-  const root = fileURLToPath(new URL('..', import.meta.url))
-  const webRoot = join(root, 'out/renderer')
-  if (!existsSync(join(webRoot, 'index.html'))) {
-    ratios.push('frames: skipped (run `npx electron-vite build` first)')
-    return
-  }
+  const webRoot = ensureWebBuild()
   const { chromium } = await import('playwright-core')
   const dir = mkdtempSync(join(tmpdir(), 'pw-bench-'))
   const core = await createCore(parseConfig({ port: 0, host: '127.0.0.1', dataDir: dir, logToConsole: false, logLevel: 'error', adminPassword: 'bench-admin-pw', timing: { source: 'none' } }), { storeDir: ':memory:', webRoot })

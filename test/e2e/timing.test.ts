@@ -4,17 +4,16 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureWebBuild } from '../helpers/web-build.ts'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
 import type { TimingEngine } from '../../src/main/timing/index.ts'
 import type { ReplaySource } from '../../src/main/timing/sources/rmonitor.ts'
 import { capturePath } from '../helpers/shared.ts'
+import { ensureWebBuild, WEB_ROOT } from '../helpers/web-build.ts'
 
 // The timing board in a real Chromium against a real core replaying a real capture.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const WEB_ROOT = join(ROOT, 'out/renderer')
 const SHOTS = join(ROOT, 'test-results')
 
 let core: Core

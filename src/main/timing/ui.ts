@@ -1,6 +1,7 @@
 import type { CarPositionPatch, SessionStatePatch } from '../../shared/timing.ts'
 import { controlLogInput, type TimingLiveEvent } from '../../shared/ui-api/timing.ts'
 import type { CoreContext } from '../core/engine.ts'
+import { can } from '../../shared/auth.ts'
 import { UiError } from '../uiapi/index.ts'
 import type { TimingEngine } from './engine.ts'
 
@@ -10,7 +11,11 @@ export function registerTimingUi(ctx: CoreContext, engine: TimingEngine): void {
   const store = engine.store
   ui.handle('timing.state', 'Timing_r', () => ({ state: store.snapshot(), source: engine.source }))
   ui.handle('timing.source.get', 'Timing_r', () => engine.source)
-  ui.handle('timing.source.set', 'Timing_rw', (p) => engine.setSource(p.spec))
+  ui.handle('timing.source.set', 'Timing_rw', (p, c) => {
+    // A replay reads a file on the server: admins only (operators switch feeds, not files).
+    if (p.spec.trim().startsWith('replay:') && !can(c.principal, 'System_rw')) throw new UiError('forbidden', 'Replaying a file needs an admin (System_rw)')
+    return engine.setSource(p.spec)
+  })
   ui.handle('timing.laps', 'Timing_r', (p) => store.carLaps(p.number))
   ui.handle('timing.controllog', 'Timing_r', (p) => (p.car ? engine.controlLog.forCar(p.car) : engine.controlLog.entries))
   ui.handle('timing.controllog.add', 'Timing_rw', (p) => {

@@ -25,6 +25,8 @@ describe('timing engine', () => {
     expect(a.core.status().engines.timing!.state).toBe('running')
     await expect(ui.call('timing.source.set', { spec: 'none' }, anon)).rejects.toMatchObject({ code: 'unauthenticated' })
     await expect(ui.call('timing.source.set', { spec: 'telepathy' }, admin)).rejects.toMatchObject({ code: 'invalid_params' })
+    const operator = { principal: { username: 'op', role: 'operator' as const }, transport: 'ws' as const }
+    await expect(ui.call('timing.source.set', { spec: 'replay:/etc/passwd' }, operator)).rejects.toMatchObject({ code: 'forbidden' })
     const events: TimingLiveEvent[] = []
     const off = ui.subscribe('timing.live', {}, anon, (e) => events.push(e as TimingLiveEvent))
     expect(events[0]).toMatchObject({ t: 'full', source: { kind: 'generator', state: 'live' } })

@@ -95,6 +95,29 @@ describe('B follows A over the RedMist hub', () => {
     expect(c.timing.store.cars.size).toBe(0)
   }, 30_000)
 
+  it('shrugs off malformed pushes from a hub and keeps following', async () => {
+    const a = await startCore({ source: `replay:${CAPTURE}@max`, record: false })
+    cores.push(a)
+    await (a.timing.sourceObject as ReplaySource).done
+    const b = await startCore({ source: `redmist:${a.core.url}#1`, redmist: { protocol: 'json', resyncMs: 600_000 }, record: false })
+    cores.push(b)
+    await until(() => b.timing.store.cars.size === a.timing.store.cars.size, 10_000, 'B to load')
+    const g = a.timing.hub.hub.group('evt1-sub')
+    g.send('ReceiveCarPatches', 'not an array')
+    g.send('ReceiveCarPatches', [{ overallPosition: 1 }, null, 42, { number: { evil: true } }, { n: 'x'.repeat(100) }])
+    g.send('ReceiveSessionPatch', 'nope')
+    g.send('ReceiveMessage', 'H4sI-not-gzip')
+    g.send('ReceiveMessage', '{"t":"patch","patches":[{"op":"replace","path":"/__proto__/polluted","value":1}]}')
+    g.send('ReceiveControlLog', { cn: '', entries: 'x' })
+    const n = [...a.timing.store.cars.keys()][0]!
+    a.timing.store.applyCars([{ number: n, lastLapTime: '00:07:07.007' }])
+    await until(() => b.timing.store.cars.get(n)?.lastLapTime === '00:07:07.007', 5000, 'a good patch after the junk')
+    expect(b.timing.source.broken).toBeGreaterThanOrEqual(2)
+    expect(b.timing.store.cars.size).toBe(a.timing.store.cars.size)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(b.timing.source.state).toBe('live')
+  }, 30_000)
+
   it('recovers when A restarts mid-race: no stale or duplicated cars', async () => {
     let a = await startCore({ source: `replay:${CAPTURE}@30`, record: false })
     const port = Number(new URL(a.core.url).port)

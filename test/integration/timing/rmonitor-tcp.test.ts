@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { capturePath } from '../../helpers/shared.ts'
 import { startCore, type TestCore, until } from './helpers.ts'
+import type { ReplaySource } from '../../../src/main/timing/sources/rmonitor.ts'
 
 const BIN = fileURLToPath(new URL('../../../bin/pitwall.js', import.meta.url))
 let procs: ChildProcess[] = []
@@ -38,7 +39,7 @@ function server(args: string[]): Promise<{ port: number; proc: ChildProcess }> {
 
 describe('rmonitor-server + rmonitor source', () => {
   it('follows a generated 40-car race served over TCP', async () => {
-    const { port } = await server(['--generate', '--cars', '40', '--port', '0', '--speed', '30', '--seed', '7'])
+    const { port, proc } = await server(['--generate', '--cars', '40', '--port', '0', '--speed', '30', '--seed', '7'])
     const a = await startCore({ source: `rmonitor:127.0.0.1:${port}`, record: true })
     cores.push(a)
     await until(() => a.timing.store.cars.size === 40 && [...a.timing.store.cars.values()].some((c) => c.lastLapCompleted >= 2), 20_000, '40 cars on lap 2')
@@ -47,8 +48,18 @@ describe('rmonitor-server + rmonitor source', () => {
     expect(cars.filter((c) => c.overallPosition > 0).map((c) => c.overallPosition).sort((x, y) => x - y)).toEqual(cars.map((_, i) => i + 1))
     expect(a.timing.source.state).toBe('live')
     expect(a.timing.source.broken).toBe(0)
+    // The recording replays to the same board: stop the feed, then compare.
+    proc.kill('SIGTERM')
+    await until(() => a.timing.source.state !== 'live', 5000, 'the feed to stop')
+    const want = [...a.timing.store.cars.values()].map((c) => [c.number, c.overallPosition, c.lastLapCompleted, c.bestTime, c.lastLapTime]).sort()
+    await a.timing.setSource('none')
     const recs = await a.timing.recorder.list()
     expect(recs[0]!.file).toMatch(/rmonitor\.txt$/)
+    await new Promise((r) => setTimeout(r, 200))
+    const c = await startCore({ source: `replay:${recs[0]!.file}@max`, record: false })
+    cores.push(c)
+    await (c.timing.sourceObject as ReplaySource).done
+    expect([...c.timing.store.cars.values()].map((x) => [x.number, x.overallPosition, x.lastLapCompleted, x.bestTime, x.lastLapTime]).sort()).toEqual(want)
   }, 40_000)
 
   it('replays a capture with --file --speed and reconnects after the server restarts', async () => {

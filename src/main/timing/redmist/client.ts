@@ -36,6 +36,8 @@ export interface RedMistClientHandlers {
 }
 
 export const RETRY_DELAYS_MS = [0, 2000, 10_000, 30_000]
+/** A full state is ~100 KB for 60 cars; anything near this is not a timing state. */
+const MAX_STATE_BYTES = 32 * 1024 * 1024
 
 /** Hub and REST endpoints from whatever URL the user gave. */
 export function endpoints(url: string): { hub: string; rest: string } {
@@ -165,7 +167,11 @@ export class RedMistClient {
       const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) })
       if (res.status === 429) return
       if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`)
-      const body = mp ? decode(new Uint8Array(await res.arrayBuffer())) : await res.json()
+      const declared = Number(res.headers.get('content-length') ?? 0)
+      if (declared > MAX_STATE_BYTES) throw new Error(`full state of ${declared} bytes is over the ${MAX_STATE_BYTES}-byte limit`)
+      const bytes = new Uint8Array(await res.arrayBuffer())
+      if (bytes.byteLength > MAX_STATE_BYTES) throw new Error(`full state of ${bytes.byteLength} bytes is over the ${MAX_STATE_BYTES}-byte limit`)
+      const body = mp ? decode(bytes) : JSON.parse(new TextDecoder().decode(bytes))
       this.resyncs++
       this.handle('full', body)
     } catch (err) {

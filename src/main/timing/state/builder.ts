@@ -66,6 +66,19 @@ export interface BuilderOptions {
   staleMinMs?: number
 }
 
+let isoSecond = NaN
+let isoPrefix = ''
+/** `new Date(ms).toISOString()` with the seconds part cached: called once per batch, thousands of times a second in a replay. */
+function isoAt(ms: number): string {
+  const sec = Math.floor(ms / 1000)
+  if (sec !== isoSecond) {
+    isoSecond = sec
+    isoPrefix = new Date(sec * 1000).toISOString().slice(0, 20)
+  }
+  const f = ms - sec * 1000
+  return `${isoPrefix}${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`
+}
+
 const STANDALONE_RESET_TIME = '00:00:00'
 const STANDALONE_RESET_DATE = '0/0/0000'
 const RUNNING_FLAGS = new Set<Flag>([Flags.Green, Flags.Yellow, Flags.WavingYellow, Flags.White])
@@ -219,7 +232,10 @@ export class SessionBuilder {
         if (!c) {
           c = { regNo: r.regNo, number: r.number, transponder: 0, firstName: '', lastName: '', nationality: '', classNo: 0, additional: '' }
           this.#competitors.set(r.regNo, c)
+          this.#entriesDirty = true
         }
+        // Orbits re-sends the entry list often: the entries change only when a value does.
+        if (c.number !== r.number || c.firstName !== r.firstName || c.lastName !== r.lastName || c.nationality !== r.nationality || c.classNo !== r.classNo || (r.type === 'COMP' && c.additional !== r.additional)) this.#entriesDirty = true
         c.number = r.number
         c.firstName = r.firstName
         c.lastName = r.lastName
@@ -235,7 +251,6 @@ export class SessionBuilder {
           put(slot, 'class', cls)
           this.#positionsDirty = this.#bestDirty = true
         }
-        this.#entriesDirty = true
         return
       }
       case 'B': {
@@ -427,7 +442,7 @@ export class SessionBuilder {
     const session = this.#sessionPatch as SessionStatePatch | null
     this.#sessionPatch = null
     if (session || cars.length) {
-      this.session.lastUpdated = new Date(this.#nowMs).toISOString()
+      this.session.lastUpdated = isoAt(Math.round(this.#nowMs))
       if (session) session.lastUpdated = this.session.lastUpdated
     }
     return { reset, session, cars }
