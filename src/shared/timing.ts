@@ -307,7 +307,7 @@ export interface LapRecord {
 export interface TimingSourceInfo {
   /** The spec string: generator | rmonitor:HOST:PORT | replay:FILE[@SPEED|@max] | redmist:URL#EVENTID | none */
   spec: string
-  kind: 'generator' | 'rmonitor' | 'replay' | 'redmist' | 'none'
+  kind: 'generator' | 'rmonitor' | 'replay' | 'redmist' | 'remote' | 'none'
   state: 'connecting' | 'live' | 'stopped' | 'error' | 'finished'
   detail?: string
   /** Records (RMonitor) or messages (RedMist) received. */

@@ -16,8 +16,8 @@ Options:
   --data-dir DIR         database, logs and recordings (default: the OS app-data folder)
   --config FILE          JSON config file (see docs/configuration.md)
   --admin-password PW    first-run admin password instead of a generated one
-  --device SPEC          sim | pcp:PATH[@BAUD] | visca:PATH[@BAUD] | auto
-  --timing SPEC          generator | rmonitor:HOST:PORT | replay:FILE[@SPEED|@max] | redmist:URL#EVENTID | none
+  --device SPEC          sim | pcp:PATH[@BAUD] | visca:PATH[@BAUD] | auto | remote (with --redis)
+  --timing SPEC          generator | rmonitor:HOST:PORT | replay:FILE[@SPEED|@max] | redmist:URL#EVENTID | remote | none
   --event-id N           event id of a local timing source (default 1)
   --redis URL            redis://HOST:PORT backplane shared with other instances
   --name NAME            instance name shown to clients

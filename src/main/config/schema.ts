@@ -48,7 +48,7 @@ export const configSchema = z
 
     device: z
       .object({
-        /** sim | pcp:PATH[@BAUD] | visca:PATH[@BAUD] | auto */
+        /** sim | pcp:PATH[@BAUD] | visca:PATH[@BAUD] | auto | remote (follow the device owner on the Redis backplane) */
         source: z.string().default('sim'),
         /** Extra USB vendor:product ids (hex, "0403:6001") that `auto` treats as controllers. */
         usbIds: z.array(z.string().regex(/^[0-9a-fA-F]{4}:([0-9a-fA-F]{4}|\*)$/)).default([]),
@@ -57,7 +57,7 @@ export const configSchema = z
 
     timing: z
       .object({
-        /** generator | rmonitor:HOST:PORT | replay:FILE[@SPEED|@max] | redmist:URL#EVENTID | none */
+        /** generator | rmonitor:HOST:PORT | replay:FILE[@SPEED|@max] | redmist:URL#EVENTID | remote | none */
         source: z.string().default('generator'),
         /** Event id of a local source (RMonitor, replay, generator). */
         eventId: z.number().int().min(1).default(1),

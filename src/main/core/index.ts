@@ -4,13 +4,16 @@ import { join } from 'node:path'
 import pkg from '../../../package.json' with { type: 'json' }
 import type { StatusInfo } from '../../shared/ui-api/index.ts'
 import { Auth } from '../auth/index.ts'
-import { type Config, resolveDataDir } from '../config/index.ts'
+import { type Config, ConfigError, resolveDataDir } from '../config/index.ts'
 import { LanServer } from '../lan/index.ts'
 import { MessagingEngine } from '../messaging/index.ts'
 import { createLogging, type LogSetup } from '../log/index.ts'
 import { HubServer } from '../signalr/index.ts'
 import { DiagHubEngine } from '../signalr/diag.ts'
+import { ScaleSignalRBackplane } from '../signalr/scale-backplane.ts'
 import { Backplane, shareUsers } from '../scale/index.ts'
+import { RemoteCameraController, registerRemoteDeviceUi } from '../scale/camera.ts'
+import { ScaleEngine } from '../scale/engine.ts'
 import { Store } from '../store/index.ts'
 import { mountUiWebSocket, UiRouter } from '../uiapi/index.ts'
 import { createCameraEngine } from '../camera/index.ts'
@@ -71,6 +74,7 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
     const signalr = new HubServer({ lan, log, ...config.signalr, anonymousRead: config.anonymousRead, sessions: auth })
     const owns = new Set<string>()
     const backplane = config.redis ? new Backplane(config.redis, { instanceId, log, info: () => ({ name: config.name, url: lanUrl(), owns: [...owns] }) }) : undefined
+    if (backplane) signalr.useBackplane(new ScaleSignalRBackplane(backplane))
     const ctx: CoreContext = { config, dataDir, version: VERSION, instanceId, log, store, auth, lan, ui, events, backplane, owns, signalr }
 
     const engines: Engine[] = createEngines(ctx)
@@ -134,17 +138,28 @@ export async function createCore(config: Config, runtime: CoreRuntime = {}): Pro
 
 /** Every engine, in start order (stopped in reverse). */
 function createEngines(ctx: CoreContext): Engine[] {
-  const device = createDeviceEngine(ctx)
-  const camera = createCameraEngine(ctx, () => device.controller)
+  // device.source 'remote' (with a backplane): no device here; the camera follows the instance that owns it.
+  const bp = ctx.backplane
+  const remoteDevice = ctx.config.device.source === 'remote'
+  if (remoteDevice && !bp) throw new ConfigError("device.source 'remote' follows another instance: it needs a Redis backplane (--redis)")
+  const device = remoteDevice ? undefined : createDeviceEngine(ctx)
+  if (device && bp) ctx.owns.add('device')
+  let remote: RemoteCameraController | undefined
+  if (!device) registerRemoteDeviceUi(ctx.ui, () => remote)
+  const camera = createCameraEngine(ctx, () =>
+    device ? device.controller : (remote = new RemoteCameraController(bp!, { log: ctx.log.child({ area: 'camera' }), timeoutMs: ctx.config.camera.commandTimeoutMs })),
+  )
   const timing = new TimingEngine(ctx)
   const messaging = new MessagingEngine(ctx)
+  const rpc = createRpcEngine(ctx, { camera: () => camera.model, timing: () => timing.store, messaging: () => rpcMessagingPort(messaging) })
   return [
     new DiagHubEngine(ctx),
-    device,
+    ...(device ? [device] : []),
     camera,
     timing,
     messaging,
-    createRpcEngine(ctx, { camera: () => camera.model, timing: () => timing.store, messaging: () => rpcMessagingPort(messaging) }),
+    rpc,
+    ...(bp ? [new ScaleEngine(ctx, { camera: () => camera.model, timing, runPlan: () => rpc.runPlan })] : []),
   ]
 }
 

@@ -90,6 +90,11 @@ export class MessageBus {
     return n
   }
 
+  /** Delivers to local subscribers only (what each instance derives itself, e.g. presence across instances). */
+  deliverLocal(pub: Publication): number {
+    return this.#deliverLocal(pub)
+  }
+
   /** A direct message for a user connected to another instance. */
   forwardDirect(dm: DirectEnvelope): void {
     this.#backplane.publish({ kind: 'direct', origin: this.instanceId, dm })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { LOCAL_ADMIN } from '../../shared/auth.ts'
 import type { Engine, EngineStatus } from '../core/engine.ts'
 import type { CoreContext } from '../core/engine.ts'
@@ -7,7 +8,9 @@ import { mountRoomsHttp } from './rooms-http.ts'
 import { RoomsServer } from './rooms.ts'
 import { mountRtc, type RtcLimits } from './rtc.ts'
 import { ScaleBusBackplane } from './scale-backplane.ts'
-import { migrateMessaging } from './storage.ts'
+import { ScaleMessaging } from './scale-cluster.ts'
+import { SharedHistory, SharedQueue } from './shared-storage.ts'
+import { HistoryStore, migrateMessaging, OfflineQueue } from './storage.ts'
 import { registerMessagingUi } from './ui.ts'
 
 /** Car number of a timing car patch (RedMist `number`, V1 `n`), for the `timing.car.<number>` topic. */
@@ -33,6 +36,7 @@ export class MessagingEngine implements Engine {
   #off: Array<() => void> = []
   /** Last camera-controller link status seen (shown as a device on the Messages page). */
   #controller: { state: string; detail: string } | undefined
+  #scale: ScaleMessaging | undefined
 
   constructor(ctx: CoreContext, opts: { backplane?: BusBackplane } = {}) {
     this.#ctx = ctx
@@ -49,6 +53,12 @@ export class MessagingEngine implements Engine {
       maxSubscriptions: cfg.maxSubscriptions,
       tokenWarningMs: cfg.tokenWarningSec * 1000,
     }
+    // With a Redis backplane, history and the offline queue are shared (SQLite is the fallback while Redis is down).
+    const bp = ctx.backplane
+    const log = ctx.log.child({ area: 'messaging' })
+    const localHistory = new HistoryStore(ctx.store, { size: cfg.historySize, ttlSec: cfg.historyTtlSec })
+    const localQueue = new OfflineQueue(ctx.store, { maxPerUser: cfg.dmQueueSize })
+    const sharedQueue = bp ? new SharedQueue(bp, localQueue, { maxPerUser: cfg.dmQueueSize, maxTtlSec: cfg.dmTtlSec, log }) : undefined
     this.hub = new MessagingHub({
       instanceId: ctx.instanceId,
       store: ctx.store,
@@ -59,13 +69,18 @@ export class MessagingEngine implements Engine {
       dmTtlSec: cfg.dmTtlSec,
       // Pitwall's users, plus `local`: the person at the desktop window (which has no login).
       userExists: (u) => (u.toLowerCase() === LOCAL_ADMIN.username ? LOCAL_ADMIN.username : ctx.auth.listUsers().find((x) => x.username.toLowerCase() === u.toLowerCase())?.username),
+      history: bp ? new SharedHistory(bp, localHistory, { size: cfg.historySize, ttlSec: cfg.historyTtlSec, log }) : localHistory,
+      queue: sharedQueue ?? localQueue,
     })
+
     const common = { lan: ctx.lan, auth: ctx.auth, hub: this.hub, log: ctx.log, limits, anonymousRead: ctx.config.anonymousRead }
     this.#rtc = mountRtc({ ...common, path: cfg.path })
     this.rooms = new RoomsServer({ ...common, store: ctx.store })
     this.rooms.websocket(cfg.roomsPath, {})
-    if (this.rooms.getAllRooms().length === 0) this.rooms.createRoom('general', 'Everyone on the pit wall')
+    // The default room has the same id on every install, so instances on one backplane share it.
+    if (this.rooms.getAllRooms().length === 0) this.rooms.createRoom('general', 'Everyone on the pit wall', undefined, `room_${createHash('sha256').update('pitwall general room').digest('hex').slice(0, 32)}`)
     mountRoomsHttp(ctx.lan, this.rooms, ctx.config.anonymousRead)
+    if (bp) this.#scale = new ScaleMessaging(bp, this.hub, { queue: sharedQueue, rooms: this.rooms, log })
     registerMessagingUi(ctx, this.hub, this.rooms, () => this.#controller)
     // Listening from construction: engines that start before this one (camera, timing) announce their first state during their start.
     this.#follow()
@@ -76,10 +91,11 @@ export class MessagingEngine implements Engine {
   async start(): Promise<void> {
     this.#state = 'starting'
     await this.hub.bus.backplane.start()
+    this.#scale?.start()
     // History is bounded per topic by size; expired publications of quiet topics are removed here.
     const purge = () => {
       try {
-        this.hub.history.purgeExpired()
+        void Promise.resolve(this.hub.history.purgeExpired()).catch(() => undefined)
       } catch (err) {
         this.#ctx.log.warn({ err, area: 'messaging' }, 'history purge failed')
       }
@@ -97,6 +113,7 @@ export class MessagingEngine implements Engine {
     this.#off = []
     this.#rtc.close()
     this.rooms.close()
+    this.#scale?.stop()
     await this.hub.bus.backplane.stop()
     this.#state = 'stopped'
   }
@@ -127,18 +144,22 @@ export class MessagingEngine implements Engine {
       ev.on(name, listener as never)
       this.#off.push(() => ev.off(name, listener as never))
     }
-    on('camera.change', (changes) => this.hub.publishSystem('device.camera', changes))
+    // Across instances only the owner of the device / timing source publishes these topics (once, to
+    // every instance and the shared history); the others mirror its state and would only repeat them.
+    const owner = (what: 'device' | 'timing') => !this.#ctx.backplane || this.#ctx.owns.has(what)
+    on('camera.change', (changes) => owner('device') && this.hub.publishSystem('device.camera', changes))
     on('device.link', (link) => {
       const l = link as { state?: unknown; detail?: unknown } | null
       this.#controller = { state: String(l?.state ?? 'unknown'), detail: String(l?.detail ?? '') }
-      this.hub.publishSystem('device.link', link)
+      if (owner('device')) this.hub.publishSystem('device.link', link)
       this.hub.events.emit('connections')
     })
-    on('timing.reset', () => this.hub.publishSystem('timing.reset', {}))
-    on('timing.session', (s) => this.hub.publishSystem('timing.session', s))
-    on('timing.flags', (flagDurations, currentFlag) => this.hub.publishSystem('timing.flags', { flagDurations, currentFlag }))
-    on('timing.controllog', (e) => this.hub.publishSystem('timing.controllog', e))
+    on('timing.reset', () => owner('timing') && this.hub.publishSystem('timing.reset', {}))
+    on('timing.session', (s) => owner('timing') && this.hub.publishSystem('timing.session', s))
+    on('timing.flags', (flagDurations, currentFlag) => owner('timing') && this.hub.publishSystem('timing.flags', { flagDurations, currentFlag }))
+    on('timing.controllog', (e) => owner('timing') && this.hub.publishSystem('timing.controllog', e))
     on('timing.car', (car) => {
+      if (!owner('timing')) return
       for (const c of Array.isArray(car) ? car : [car]) {
         const n = carNumber(c)
         if (n) this.hub.publishSystem(`timing.car.${n}`, c)

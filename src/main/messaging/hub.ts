@@ -4,7 +4,7 @@ import type { Store } from '../store/index.ts'
 import type { BusBackplane } from './backplane.ts'
 import { MessageBus } from './bus.ts'
 import { PresenceTracker } from './presence.ts'
-import { HistoryStore, OfflineQueue } from './storage.ts'
+import { type DmQueue, type History, HistoryStore, OfflineQueue } from './storage.ts'
 import { checkTopic } from './topics.ts'
 import type { BusSubscriber, Dialect, DirectEnvelope, PresenceInfo, Priority, Publication, Sender } from './types.ts'
 
@@ -69,6 +69,15 @@ export type CustomTypeHandler = (ctx: CustomTypeContext) => unknown | Promise<un
 export const RESERVED_ROOTS = new Set(['timing', 'device', 'presence', 'system'])
 export const SERVER: Sender = Object.freeze({ user: null, dialect: 'server' as const })
 
+/**
+ * The other instances on the Redis backplane (scale-cluster.ts): where a user's other connections
+ * are. Absent on a single instance.
+ */
+export interface MessagingCluster {
+  /** Hands a direct message to the user's connections on other instances: which ones took it, and whether the user is connected elsewhere at all. */
+  direct(dm: DirectEnvelope): Promise<{ deliveredTo: string[]; connected: boolean }>
+}
+
 export interface HubEvents {
   direct: [dm: DirectEnvelope, result: DirectResult]
   presence: [info: PresenceInfo]
@@ -88,8 +97,10 @@ const ID_PREFIX = randomBytes(4).toString('hex')
  */
 export class MessagingHub {
   readonly bus: MessageBus
-  readonly history: HistoryStore
-  readonly queue: OfflineQueue
+  readonly history: History
+  readonly queue: DmQueue
+  /** Set by the scale-out (config `redis`): direct messages and presence across instances. */
+  cluster: MessagingCluster | undefined
   readonly presence: PresenceTracker
   readonly events = new EventEmitter<HubEvents>()
   readonly instanceId: string
@@ -109,16 +120,19 @@ export class MessagingHub {
     dmTtlSec: number
     /** Canonical user name when the user exists (Pitwall's users). */
     userExists: (user: string) => string | undefined
+    /** Shared storage (Redis) instead of this instance's SQLite. */
+    history?: History
+    queue?: DmQueue
   }) {
     this.instanceId = opts.instanceId
     this.bus = new MessageBus({ instanceId: opts.instanceId, backplane: opts.backplane })
-    this.history = new HistoryStore(opts.store, { size: opts.historySize, ttlSec: opts.historyTtlSec })
-    this.queue = new OfflineQueue(opts.store, { maxPerUser: opts.dmQueueSize })
+    this.history = opts.history ?? new HistoryStore(opts.store, { size: opts.historySize, ttlSec: opts.historyTtlSec })
+    this.queue = opts.queue ?? new OfflineQueue(opts.store, { maxPerUser: opts.dmQueueSize })
     this.presence = new PresenceTracker(opts.store, (info) => this.#publishPresence(info))
     this.#userExists = opts.userExists
     this.#dmTtlSec = opts.dmTtlSec
     this.events.setMaxListeners(100)
-    this.bus.onDirect((dm) => this.#deliverLocalDirect(dm))
+    this.bus.onDirect((dm) => this.deliverLocalDirect(dm))
   }
 
   get connectionCount(): number {
@@ -164,7 +178,7 @@ export class MessagingHub {
    * Stores (history) then delivers a message. `exclude` (the sender's connection) does not receive it.
    * Returns the publication (with offset/epoch when stored) and the local recipients.
    */
-  publish(input: { topic: string; payload: unknown; from: Sender; priority?: Priority; ttl?: number; store?: boolean; messageId?: string }, exclude?: BusSubscriber): { pub: Publication; recipients: number } {
+  async publish(input: { topic: string; payload: unknown; from: Sender; priority?: Priority; ttl?: number; store?: boolean; messageId?: string }, exclude?: BusSubscriber): Promise<{ pub: Publication; recipients: number }> {
     const pub: Publication = {
       kind: 'broadcast',
       topic: input.topic,
@@ -177,7 +191,11 @@ export class MessagingHub {
       origin: this.instanceId,
       wire: {},
     }
-    if (input.store !== false) this.history.append(pub)
+    if (input.store !== false) {
+      // SQLite answers synchronously (delivery stays in the caller's turn); Redis asynchronously, in order.
+      const stored = this.history.append(pub)
+      if (stored) await stored
+    }
     const recipients = this.bus.publish(pub, exclude)
     return { pub, recipients }
   }
@@ -189,16 +207,16 @@ export class MessagingHub {
   }
 
   /** Pitwall's own events (`timing.*`, `device.camera`, ...). */
-  publishSystem(topic: string, payload: unknown): number {
-    if (!checkTopic(topic).ok) return 0
-    return this.publish({ topic, payload, from: SERVER }).recipients
+  publishSystem(topic: string, payload: unknown): void {
+    if (!checkTopic(topic).ok) return
+    void this.publish({ topic, payload, from: SERVER }).catch(() => undefined)
   }
 
   /**
    * Direct message to every connection of a user (except the sender's); stored for later when the
    * user is not connected anywhere.
    */
-  direct(input: { targetUser: string; payload: unknown; from: Sender; priority?: Priority; ttl?: number; binary?: Uint8Array; messageId?: string }, exclude?: HubConnection): DirectResult {
+  async direct(input: { targetUser: string; payload: unknown; from: Sender; priority?: Priority; ttl?: number; binary?: Uint8Array; messageId?: string }, exclude?: HubConnection): Promise<DirectResult> {
     const user = this.#userExists(input.targetUser)
     const dm: DirectEnvelope = {
       targetUser: user ?? input.targetUser,
@@ -213,11 +231,14 @@ export class MessagingHub {
     let result: DirectResult
     if (!user) result = { status: 'unknown_user' }
     else {
-      const deliveredTo = this.#deliverLocalDirect(dm, exclude)
+      const deliveredTo = this.deliverLocalDirect(dm, exclude)
+      // Connections on other instances (the Ack lists them too).
+      const remote = this.cluster ? await this.cluster.direct(dm) : { deliveredTo: [], connected: false }
+      deliveredTo.push(...remote.deliveredTo)
       if (deliveredTo.length > 0) result = { status: 'delivered', deliveredTo }
       else if (this.#byUser.has(dm.targetUser)) result = { status: 'delivered', deliveredTo: [] } // only the sender's own connection
       else {
-        const q = this.queue.enqueue(dm)
+        const q = await this.queue.enqueue(dm)
         result = q.ok ? { status: 'queued' } : { status: 'queue_full' }
       }
     }
@@ -226,17 +247,12 @@ export class MessagingHub {
   }
 
   /**
-   * Sends the user's queued direct messages, in order; each is removed from the store once written
+   * Sends the user's queued direct messages, in order; each is removed from the queue once written
    * to the socket (a connection lost before that gets it again next time).
    */
-  flushQueued(conn: HubConnection): number {
+  async flushQueued(conn: HubConnection): Promise<number> {
     if (!conn.user) return 0
-    let n = 0
-    for (const { id, dm } of this.queue.pending(conn.user)) {
-      if (!conn.deliverDirect(dm, true, () => this.queue.remove(id))) break
-      n++
-    }
-    return n
+    return this.queue.drain(conn.user, (dm, written) => conn.deliverDirect(dm, true, written))
   }
 
   notify(n: NotificationInfo, user?: string): number {
@@ -255,7 +271,8 @@ export class MessagingHub {
     return this.#customTypes.get(type)
   }
 
-  #deliverLocalDirect(dm: DirectEnvelope, exclude?: HubConnection): string[] {
+  /** Hands a direct message to the user's connections here; returns the connection ids that took it. */
+  deliverLocalDirect(dm: DirectEnvelope, exclude?: HubConnection): string[] {
     const out: string[] = []
     for (const c of this.#byUser.get(dm.targetUser) ?? []) {
       if (c === exclude) continue
@@ -267,7 +284,10 @@ export class MessagingHub {
   #publishPresence(info: PresenceInfo): void {
     const topic = `presence.${info.user_id}`
     if (checkTopic(topic).ok) {
-      this.bus.publish({ kind: 'presence', topic, payload: info, messageId: newId('pr'), sentAt: Date.now(), from: SERVER, priority: 'high', origin: this.instanceId, wire: {} })
+      const pub: Publication = { kind: 'presence', topic, payload: info, messageId: newId('pr'), sentAt: Date.now(), from: SERVER, priority: 'high', origin: this.instanceId, wire: {} }
+      // Across instances every instance derives presence itself (scale-cluster.ts): local delivery only.
+      if (this.cluster) this.bus.deliverLocal(pub)
+      else this.bus.publish(pub)
     }
     this.events.emit('presence', info)
   }

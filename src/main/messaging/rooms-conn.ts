@@ -391,7 +391,7 @@ export class RoomsConnection implements HubConnection {
           () => this.#event({ type: 'room_message', room_id: roomId, message, from_client_id: this.clientId, data: msg }),
           (ev) => {
             const text = typeof ev?.message === 'string' ? ev.message : message
-            server.hub.publish({ topic: `rooms.${room.id}`, payload: { message: text }, from: { user: this.user, clientId: this.clientId, connectionId: this.id, dialect: 'rooms' } })
+            void server.hub.publish({ topic: `rooms.${room.id}`, payload: { message: text }, from: { user: this.user, clientId: this.clientId, connectionId: this.id, dialect: 'rooms' } }).catch(() => undefined)
           },
         )
       }

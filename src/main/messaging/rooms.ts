@@ -24,6 +24,16 @@ export interface Room {
   members: Set<RoomsConnection>
 }
 
+/** A room as instances share it (config `redis`): members are per instance. */
+export interface RoomDefinition {
+  id: string
+  name: string
+  description?: string
+  maxConnections?: number
+  createdAt: string
+}
+export type RoomChange = { kind: 'upsert'; room: RoomDefinition } | { kind: 'delete'; id: string }
+
 export class RoomsError extends Error {
   override name = 'RoomsError'
 }
@@ -46,6 +56,8 @@ export class RoomsServer {
   #limits: RtcLimits
   #anonymousRead: boolean
   #rooms = new Map<string, Room>()
+  /** A room created or deleted here (the scale-out announces it to the other instances). */
+  onRoomChange: ((change: RoomChange) => void) | undefined
   #conns = new Set<RoomsConnection>()
   #handlers = 0
   #sweep: NodeJS.Timeout
@@ -110,21 +122,44 @@ export class RoomsServer {
     })
   }
 
-  createRoom(name: string, description?: string, maxConnections?: number): string {
+  /** `id`: a fixed id (the default room has the same id on every instance); random otherwise. */
+  createRoom(name: string, description?: string, maxConnections?: number, id = `room_${randomBytes(16).toString('hex')}`): string {
     if (typeof name !== 'string' || !name.trim() || name.length > 100) throw new RoomsError('Room name is required (1-100 characters)')
     if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1 || maxConnections > 100_000)) throw new RoomsError('maxConnections must be an integer 1-100000')
-    const id = `room_${randomBytes(16).toString('hex')}`
-    const room: Room = { id, name: name.trim(), ...(description ? { description } : {}), ...(maxConnections ? { maxConnections } : {}), metadata: {}, createdAt: new Date().toISOString(), members: new Set() }
-    this.#store
-      .prepare('INSERT INTO msg_rooms(id, name, description, max_connections, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, room.name, description ?? null, maxConnections ?? null, '{}', room.createdAt)
-    this.#rooms.set(id, room)
-    this.hub.events.emit('connections')
+    const def: RoomDefinition = { id, name: name.trim(), ...(description ? { description } : {}), ...(maxConnections ? { maxConnections } : {}), createdAt: new Date().toISOString() }
+    this.#upsert(def)
+    this.onRoomChange?.({ kind: 'upsert', room: def })
     return id
+  }
+
+  /** Rooms as definitions (shared with the other instances by the scale-out). */
+  definitions(): RoomDefinition[] {
+    return [...this.#rooms.values()].map((r) => ({ id: r.id, name: r.name, ...(r.description ? { description: r.description } : {}), ...(r.maxConnections ? { maxConnections: r.maxConnections } : {}), createdAt: r.createdAt }))
+  }
+
+  /** A room created or deleted on another instance (not announced again). */
+  applyRemote(change: RoomChange): void {
+    if (change.kind === 'delete') this.#delete(change.id)
+    else if (typeof change.room?.id === 'string' && typeof change.room.name === 'string' && !this.#rooms.has(change.room.id)) this.#upsert(change.room)
+  }
+
+  #upsert(def: RoomDefinition): void {
+    const room: Room = { ...def, metadata: {}, members: new Set() }
+    this.#store
+      .prepare('INSERT OR REPLACE INTO msg_rooms(id, name, description, max_connections, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(def.id, def.name, def.description ?? null, def.maxConnections ?? null, '{}', def.createdAt)
+    this.#rooms.set(def.id, room)
+    this.hub.events.emit('connections')
   }
 
   /** Deletes a room: its members are told (`room_left`) and removed. */
   deleteRoom(roomId: string): boolean {
+    if (!this.#delete(roomId)) return false
+    this.onRoomChange?.({ kind: 'delete', id: roomId })
+    return true
+  }
+
+  #delete(roomId: string): boolean {
     const room = this.#rooms.get(roomId)
     if (!room) return false
     for (const c of [...room.members]) c.leave(room, true)
@@ -138,7 +173,7 @@ export class RoomsServer {
   sendRoomMessage(roomId: string, message: string, from?: { user: string | null }): boolean {
     const room = this.#rooms.get(roomId)
     if (!room || typeof message !== 'string') return false
-    this.hub.publish({ topic: roomTopic(roomId), payload: { message }, from: { user: from?.user ?? null, dialect: 'server' } })
+    void this.hub.publish({ topic: roomTopic(roomId), payload: { message }, from: { user: from?.user ?? null, dialect: 'server' } }).catch(() => undefined)
     return true
   }
 

@@ -6,7 +6,8 @@ import type { Auth } from '../auth/index.ts'
 import type { Logger } from '../log/index.ts'
 import { buildBinary, parseBinary } from './binary.ts'
 import { preFrame, sendFrame } from './frames.ts'
-import { type HubConnection, type MessagingHub, type NotificationInfo, RESERVED_ROOTS } from './hub.ts'
+import { type DirectResult, type HubConnection, type MessagingHub, type NotificationInfo, RESERVED_ROOTS } from './hub.ts'
+import type { HistoryPage } from './storage.ts'
 import { CLOSE, type RtcLimits, TokenBucket } from './limits.ts'
 import { describeIssues, type Envelope, envelopeSchema, FEATURES, PROTOCOL_VERSION, renderDirect, renderNotification, renderPublication, renderReplay, schemas } from './rtc-wire.ts'
 import { checkFilter, checkTopic, filterMatches } from './topics.ts'
@@ -89,7 +90,7 @@ export class RtcConnection implements HubConnection {
     })
     this.#scheduleExpiry()
     deps.hub.register(this)
-    deps.hub.flushQueued(this)
+    void deps.hub.flushQueued(this).catch(() => undefined)
   }
 
   // ---- delivery (called by the bus and the hub) ----
@@ -288,7 +289,18 @@ export class RtcConnection implements HubConnection {
     if (unmatched.length) return this.#error(400, `recover: topic ${unmatched[0]} is not covered by this connection's subscriptions`, { topics: unmatched }, m.id)
     for (const t of added) bus.subscribe(this, t)
     // Missed publications are read and sent before any live one can arrive (this runs synchronously).
-    const pages = Object.entries(recover).map(([topic, since]) => this.#d.hub.history.read(topic, { limit: 1000, since }))
+    const reads = Object.entries(recover).map(([topic, since]) => this.#d.hub.history.read(topic, { limit: 1000, since }))
+    // Shared history (Redis) answers asynchronously: a live publication may then precede the replay
+    // (clients dedupe by offset); nothing is missed since the subscription is already in place.
+    if (reads.some((r) => r instanceof Promise)) {
+      this.#later(Promise.all(reads).then((pages) => this.#subscribed(m, topics, added, pages)), m.id)
+      return
+    }
+    this.#subscribed(m, topics, added, reads as HistoryPage[])
+  }
+
+  #subscribed(m: Envelope, topics: string[], added: string[], pages: HistoryPage[]): void {
+    const bus = this.#d.hub.bus
     const active = bus.filtersOf(this).length
     this.#reply(
       {
@@ -340,11 +352,14 @@ export class RtcConnection implements HubConnection {
     const p = schemas.Broadcast.safeParse(m.data)
     if (!p.success) return this.#error(400, `Invalid Broadcast: ${describeIssues(p.error)}`, {}, m.id)
     if (!this.#checkPublishTopic(p.data.topic, m.id)) return
-    const { pub, recipients } = this.#d.hub.publish(
+    const sent = this.#d.hub.publish(
       { topic: p.data.topic, payload: p.data.payload, from: { user: this.user, connectionId: this.id, dialect: 'rtc' }, priority: m.metadata?.priority, ttl: m.metadata?.ttl },
       this,
     )
-    this.#ack(m.id, { status: 'delivered', recipients, topic: pub.topic, ...(pub.offset !== undefined ? { offset: pub.offset, epoch: pub.epoch } : {}) })
+    this.#later(
+      sent.then(({ pub, recipients }) => this.#ack(m.id, { status: 'delivered', recipients, topic: pub.topic, ...(pub.offset !== undefined ? { offset: pub.offset, epoch: pub.epoch } : {}) })),
+      m.id,
+    )
   }
 
   #direct(m: Envelope): void {
@@ -356,10 +371,21 @@ export class RtcConnection implements HubConnection {
       { targetUser: target, payload: p.data.payload, from: { user: this.user, connectionId: this.id, dialect: 'rtc' }, priority: m.metadata?.priority, ttl: m.metadata?.ttl },
       this,
     )
-    this.#answerDirect(r, target, m.id)
+    this.#later(
+      r.then((res) => void this.#answerDirect(res, target, m.id)),
+      m.id,
+    )
   }
 
-  #answerDirect(r: ReturnType<MessagingHub['direct']>, target: string, id: string | number | undefined, extra: Record<string, unknown> = {}): boolean {
+  /** Handlers that wait for shared storage or other instances: a failure is an error reply, never a crash. */
+  #later(p: Promise<unknown>, id: string | number | undefined): void {
+    p.catch((err: unknown) => {
+      this.#d.log.error({ err, area: 'messaging' }, 'message handler failed')
+      this.#error(500, 'Internal error', {}, id)
+    })
+  }
+
+  #answerDirect(r: DirectResult, target: string, id: string | number | undefined, extra: Record<string, unknown> = {}): boolean {
     switch (r.status) {
       case 'delivered':
         this.#ack(id, { status: 'delivered', delivered_to: r.deliveredTo, ...extra })
@@ -382,7 +408,12 @@ export class RtcConnection implements HubConnection {
     if (!p.success) return this.#error(400, `Invalid ${replyType}: ${describeIssues(p.error)}`, {}, m.id)
     const c = checkTopic(p.data.topic)
     if (!c.ok) return this.#error(400, `Invalid topic: ${c.reason}`, { topic: p.data.topic }, m.id)
-    const page = this.#d.hub.history.read(p.data.topic, { limit: p.data.limit, since: p.data.since, before: p.data.before })
+    const read = this.#d.hub.history.read(p.data.topic, { limit: p.data.limit, since: p.data.since, before: p.data.before })
+    if (read instanceof Promise) this.#later(read.then((page) => this.#historyReply(m, replyType, page)), m.id)
+    else this.#historyReply(m, replyType, read)
+  }
+
+  #historyReply(m: Envelope, replyType: string, page: HistoryPage): void {
     this.#reply(
       {
         type: replyType,
@@ -422,9 +453,14 @@ export class RtcConnection implements HubConnection {
     const size = b.body.length
     const checksum = b.type === 'file_transfer' ? { checksum: `sha256:${createHash('sha256').update(b.body).digest('hex')}` } : {}
     if (b.type === 'direct_message') {
-      const r = this.#d.hub.direct({ targetUser: b.address, payload: null, binary: b.body, from: { user: this.user, connectionId: this.id, dialect: 'rtc' } }, this)
-      if (r.status !== 'delivered') return void this.#answerDirect(r, b.address, undefined, { type: b.type, size })
-      return this.#reply({ type: 'Status', data: { status: 'binary_received', details: { size, type: b.type, target_user: b.address, delivered_to: r.deliveredTo } } })
+      const sent = this.#d.hub.direct({ targetUser: b.address, payload: null, binary: b.body, from: { user: this.user, connectionId: this.id, dialect: 'rtc' } }, this)
+      return this.#later(
+        sent.then((r) => {
+          if (r.status !== 'delivered') return void this.#answerDirect(r, b.address, undefined, { type: b.type, size })
+          this.#reply({ type: 'Status', data: { status: 'binary_received', details: { size, type: b.type, target_user: b.address, delivered_to: r.deliveredTo } } })
+        }),
+        undefined,
+      )
     }
     if (!this.#checkPublishTopic(b.address, undefined)) return
     // Subscribers receive the very bytes that were sent (topic included): no re-encoding.

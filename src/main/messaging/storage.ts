@@ -41,7 +41,7 @@ export interface HistoryPage {
  * missed, or `recovered: false` when that is no longer possible (history trimmed, epoch changed).
  * Bounded: at most `size` publications per topic, each kept `ttl` seconds at most.
  */
-export class HistoryStore {
+export class HistoryStore implements History {
   #store: Store
   #size: number
   #ttlSec: number
@@ -157,11 +157,36 @@ export class HistoryStore {
 
 export type EnqueueResult = { ok: true } | { ok: false; reason: 'queue_full' }
 
+type MaybePromise<T> = T | Promise<T>
+
+/**
+ * The history seam: SQLite (HistoryStore, one instance) or Redis shared by every instance
+ * (SharedHistory in shared-storage.ts, config `redis`). Calls may answer synchronously.
+ */
+export interface History {
+  readonly enabled: boolean
+  append(pub: Publication): MaybePromise<void>
+  read(topic: string, opts: { limit: number; since?: { offset: number; epoch: string }; before?: number }): MaybePromise<HistoryPage>
+  purgeExpired(now?: number): MaybePromise<number>
+  topics(limit?: number): MaybePromise<Array<{ topic: string; top: number; epoch: string }>>
+}
+
+/**
+ * The offline direct-message queue seam: SQLite (OfflineQueue) or Redis (SharedQueue). `drain`
+ * hands the user's messages, oldest first, to `deliver`, which calls `written` once the message is
+ * out on the socket: only then is it removed. It stops at the first refusal (that one stays queued).
+ */
+export interface DmQueue {
+  enqueue(dm: DirectEnvelope): MaybePromise<EnqueueResult>
+  drain(user: string, deliver: (dm: DirectEnvelope, written: () => void) => boolean): MaybePromise<number>
+  count(user: string): MaybePromise<number>
+}
+
 /**
  * Direct messages for users who are not connected: SQLite, so they survive a restart; at most `max`
  * per user (a full queue refuses, it never drops silently); each expires after its TTL.
  */
-export class OfflineQueue {
+export class OfflineQueue implements DmQueue {
   #store: Store
   #max: number
 
@@ -201,6 +226,21 @@ export class OfflineQueue {
         ...(r.binary ? { binary: new Uint8Array(r.binary as Uint8Array) } : {}),
       },
     }))
+  }
+
+  drain(user: string, deliver: (dm: DirectEnvelope, written: () => void) => boolean): number {
+    let n = 0
+    for (const { id, dm } of this.pending(user)) {
+      if (!deliver(dm, () => this.remove(id))) break
+      n++
+    }
+    return n
+  }
+
+  /** Every queued message of every user (moved to the shared queue once Redis is back). */
+  all(): Array<{ id: number; dm: DirectEnvelope }> {
+    const users = this.#store.prepare('SELECT DISTINCT target FROM msg_dm_queue').all() as Array<{ target: string }>
+    return users.flatMap((u) => this.pending(u.target))
   }
 
   remove(id: number): void {

@@ -43,9 +43,9 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     }
   })
 
-  ui.handle('messaging.overview', 'Messages_r', (_p, c): MessagingOverview => ({
+  ui.handle('messaging.overview', 'Messages_r', async (_p, c): Promise<MessagingOverview> => ({
     me: c.principal.username,
-    topics: hub.history.topics(),
+    topics: await hub.history.topics(),
     rooms: rooms.getAllRooms().map((r) => ({ id: r.id, name: r.name, ...(r.description ? { description: r.description } : {}), ...(r.maxConnections ? { maxConnections: r.maxConnections } : {}), connectionsCount: r.connectionsCount ?? 0, topic: `rooms.${r.id}` })),
     presence: hub.presence.list(),
     connections: [...hub.connections()].map((x) => hub.infoOf(x)),
@@ -53,10 +53,10 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     ...(controller() ? { controller: controller() } : {}),
   }))
 
-  ui.handle('messaging.history', 'Messages_r', (p) => {
+  ui.handle('messaging.history', 'Messages_r', async (p) => {
     const c = checkTopic(p.topic)
     if (!c.ok) throw new UiError('invalid_params', c.reason)
-    const page = hub.history.read(p.topic, { limit: p.limit ?? 100, before: p.before })
+    const page = await hub.history.read(p.topic, { limit: p.limit ?? 100, before: p.before })
     return {
       topic: page.topic,
       epoch: page.epoch,
@@ -65,17 +65,17 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     }
   })
 
-  ui.handle('messaging.publish', 'Messages_rw', (p, c) => {
+  ui.handle('messaging.publish', 'Messages_rw', async (p, c) => {
     const t = checkTopic(p.topic)
     if (!t.ok) throw new UiError('invalid_params', t.reason)
     if (RESERVED_ROOTS.has(t.levels[0]!)) throw new UiError('forbidden', `Topics under ${t.levels[0]}. are published by Pitwall only`)
-    const { pub, recipients } = hub.publish({ topic: p.topic, payload: textOrPayload(p.message), from: { user: c.principal.username, dialect: 'server' }, priority: p.priority })
+    const { pub, recipients } = await hub.publish({ topic: p.topic, payload: textOrPayload(p.message), from: { user: c.principal.username, dialect: 'server' }, priority: p.priority })
     return { recipients, messageId: pub.messageId, ...(pub.offset !== undefined ? { offset: pub.offset } : {}) }
   })
 
-  ui.handle('messaging.direct', 'Messages_rw', (p, c) => {
+  ui.handle('messaging.direct', 'Messages_rw', async (p, c) => {
     const messageId = newId('dm')
-    const r = hub.direct({ targetUser: p.user, payload: textOrPayload(p.message), from: { user: c.principal.username, dialect: 'server' }, messageId })
+    const r = await hub.direct({ targetUser: p.user, payload: textOrPayload(p.message), from: { user: c.principal.username, dialect: 'server' }, messageId })
     if (r.status === 'unknown_user') throw new UiError('not_found', `No user ${p.user}`)
     if (r.status === 'queue_full') throw new UiError('unavailable', `Offline queue for ${p.user} is full; retry later`)
     return recent.findLast((d) => d.messageId === messageId)!
@@ -155,7 +155,7 @@ export function registerMessagingUi(ctx: CoreContext, hub: MessagingHub, rooms: 
     hub.events.on('connections', onChanged)
     if (person) {
       hub.register(person)
-      hub.flushQueued(person)
+      void hub.flushQueued(person).catch(() => undefined)
     }
     return () => {
       if (person) hub.unregister(person)

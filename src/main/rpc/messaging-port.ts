@@ -7,11 +7,11 @@ import { RpcError } from './tags.ts'
 
 export function rpcMessagingPort(engine: MessagingEngine): MessagingPort {
   return {
-    publish(topic: string, payload: unknown, from: Principal) {
+    async publish(topic: string, payload: unknown, from: Principal) {
       const t = checkTopic(topic)
       if (!t.ok) throw new RpcError('invalid_params', `parameter 0 (topic) of MessagingPublish: ${t.reason}`)
       if (RESERVED_ROOTS.has(topic.split('.')[0]!)) throw new RpcError('forbidden', `topic ${topic} is published by Pitwall itself`)
-      const { pub, recipients } = engine.hub.publish({ topic, payload, from: { user: from.username, dialect: 'server' } })
+      const { pub, recipients } = await engine.hub.publish({ topic, payload, from: { user: from.username, dialect: 'server' } })
       return { messageId: pub.messageId, offset: pub.offset ?? null, recipients }
     },
   }

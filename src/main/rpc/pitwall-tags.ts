@@ -219,9 +219,9 @@ export function registerPitwallTags(hub: RpcServer, input: PitwallPorts): Pitwal
       handle: ([id, version], _d, call) => rp.remove(id, version, call.peer.id),
     }),
   )
-  // Changes made elsewhere (the UI) reach every RPC client; RPC-made ones went out via sendToOthers.
+  // Changes made elsewhere (the UI, another instance) reach every RPC client; RPC-made ones went out via sendToOthers.
   const fromElsewhere = (change: { kind: 'added' | 'updated' | 'removed' }, origin: string) => {
-    if (origin !== 'ui') return
+    if (origin !== 'ui' && origin !== 'remote') return
     const tag = change.kind === 'added' ? RpcTags.RunPlanAdded : change.kind === 'updated' ? RpcTags.RunPlanUpdated : RpcTags.RunPlanRemoved
     hub.broadcast(tag, change, 'RunPlanChange')
   }

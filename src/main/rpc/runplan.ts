@@ -86,6 +86,26 @@ export class RunPlanService extends EventEmitter<RunPlanEvents> {
     return this.#commit({ kind: 'removed', rev: 0, id }, origin)
   }
 
+  /**
+   * A change another instance made (config `redis`, src/main/scale/runplan.ts), emitted with origin
+   * 'remote'. The newer item wins (version, then updatedAt, then updatedBy), so instances that
+   * applied two concurrent updates in different orders end with the same item. Returns whether it applied.
+   */
+  applyRemote(change: { kind: 'upsert'; item: RunPlanItem } | { kind: 'removed'; id: string }): boolean {
+    if (change.kind === 'removed') {
+      if (!this.#items.has(change.id)) return false
+      this.#commit({ kind: 'removed', rev: 0, id: change.id }, 'remote')
+      return true
+    }
+    const item = change.item
+    if (typeof item?.id !== 'string' || typeof item.version !== 'number') return false
+    const current = this.#items.get(item.id)
+    if (current && !newer(item, current)) return false
+    if (!current && this.#items.size >= this.#maxItems) return false
+    this.#commit({ kind: current ? 'updated' : 'added', rev: 0, item, id: item.id }, 'remote')
+    return true
+  }
+
   /** Stores the change and the new revision in one transaction, then emits it. */
   #commit(change: RunPlanChange, origin: string): RunPlanChange {
     const rev = this.#rev + 1
@@ -101,6 +121,13 @@ export class RunPlanService extends EventEmitter<RunPlanEvents> {
     this.emit('change', done, origin)
     return done
   }
+}
+
+/** Whether `a` is a later state of the same item than `b` (a total order, identical on every instance). */
+export function newer(a: RunPlanItem, b: RunPlanItem): boolean {
+  if (a.version !== b.version) return a.version > b.version
+  if (a.updatedAt !== b.updatedAt) return a.updatedAt > b.updatedAt
+  return JSON.stringify(a) > JSON.stringify(b)
 }
 
 function byPosition(a: RunPlanItem, b: RunPlanItem): number {

@@ -225,8 +225,16 @@ export class Backplane extends EventEmitter<Events> {
   #onReady(): void {
     if (this.#state === 'stopped') return
     if (this.redis.status === 'ready' && this.#sub.status === 'ready') {
-      this.#setState('connected', undefined)
-      void this.#beat()
+      // After a reconnect ioredis re-sends the SUBSCRIBEs; a PING answered after them means they are
+      // active, so what the rooms send on 'connected' (presence snapshots, hellos) gets its answers.
+      void this.#sub
+        .ping()
+        .catch(() => undefined)
+        .then(() => {
+          if (this.#state === 'stopped' || this.redis.status !== 'ready' || this.#sub.status !== 'ready') return
+          this.#setState('connected', undefined)
+          void this.#beat()
+        })
     }
   }
 
@@ -242,7 +250,8 @@ export class Backplane extends EventEmitter<Events> {
     const was = this.#state
     this.#state = state
     this.#detail = detail
-    if (state === 'down' && was !== 'down') this.#log.warn({ detail }, 'Redis backplane down: serving local clients only, reconnecting')
+    // Said once per outage: when the link is lost (it may first show as 'connecting' while ioredis retries).
+    if ((state === 'down' || state === 'connecting') && was === 'connected') this.#log.warn({ detail }, 'Redis backplane down: serving local clients only, reconnecting')
     if (state === 'connected' && was !== 'connected') this.#log.info('Redis backplane connected')
     this.emit('state', state, detail)
   }

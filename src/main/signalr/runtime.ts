@@ -10,6 +10,12 @@ import type { HubProtocol } from './protocol.ts'
 
 /** Per-hub options for `HubServer.addHub()`. Every field is optional; defaults in brackets. */
 export interface HubOptions {
+  /**
+   * With a backplane (config `redis`), sends to all / allExcept / users / groups also reach the
+   * connections on the other instances [true]. False for a hub whose pushes every instance derives
+   * itself from replicated state (the RedMist status hub follows each instance's mirrored timing store).
+   */
+  scaleOut?: boolean
   /** Transports offered by negotiate and accepted [all three]. `['WebSockets']` makes a WebSockets-only hub like RedMist's. */
   transports?: readonly TransportName[]
   /** Protocols the handshake accepts [JSON, MessagePack]. Add your own HubProtocol here. */
@@ -58,6 +64,14 @@ const GROUP_NAME_MAX = 256
 /** Bounds the memory one client can make the server hold through Join-style methods. */
 const GROUPS_PER_CONNECTION_MAX = 1000
 
+/** Who a send is for, as forwarded to the other instances (connection ids are per instance). */
+export type ScaleTarget =
+  | { kind: 'all' }
+  | { kind: 'allExcept'; ids: string[] }
+  | { kind: 'users'; ids: string[] }
+  | { kind: 'groups'; names: string[] }
+  | { kind: 'groupExcept'; name: string; ids: string[] }
+
 export class HubRuntime implements HubHost, HubContext {
   readonly path: string
   readonly settings: ConnectionSettings
@@ -80,6 +94,9 @@ export class HubRuntime implements HubHost, HubContext {
   #connectedHooks = new Set<(c: HubConnectionInfo) => void>()
   #disconnectedHooks = new Set<(c: HubConnectionInfo, e: string | undefined) => void>()
   #sweep: NodeJS.Timeout
+  readonly scaleOut: boolean
+  /** Set by HubServer.useBackplane: forwards a send to the other instances. */
+  forward: ((to: ScaleTarget, target: string, args: unknown[]) => void) | undefined
 
   constructor(path: string, definition: HubDefinition, options: HubOptions, defaults: HubDefaults, protocols: readonly HubProtocol[], log: Logger) {
     this.path = path
@@ -88,6 +105,7 @@ export class HubRuntime implements HubHost, HubContext {
     for (const [name, m] of Object.entries(definition.methods)) this.#methods.set(name.toLowerCase(), m)
     for (const p of options.protocols ?? protocols) this.#protocols.set(p.name, p)
     this.transports = options.transports ?? ALL_TRANSPORTS
+    this.scaleOut = options.scaleOut ?? true
     this.permission = options.permission
     this.statefulReconnect = options.statefulReconnect ?? true
     this.maxConnections = options.maxConnections ?? 10_000
@@ -204,8 +222,34 @@ export class HubRuntime implements HubHost, HubContext {
 
   // ---- HubContext ----
 
-  #proxy(targets: () => Iterable<Connection>): ClientProxy {
-    return { send: (target, ...args) => this.#broadcast(targets(), { type: MessageType.Invocation, target, arguments: args }) }
+  #proxy(targets: () => Iterable<Connection>, to?: ScaleTarget): ClientProxy {
+    return {
+      send: (target, ...args) => {
+        this.#broadcast(targets(), { type: MessageType.Invocation, target, arguments: args })
+        if (to && this.scaleOut) this.forward?.(to, target, args)
+      },
+    }
+  }
+
+  /** A send forwarded by another instance: to the matching connections here only. */
+  deliverForwarded(to: ScaleTarget, target: string, args: unknown[]): void {
+    const msg: HubMessage = { type: MessageType.Invocation, target, arguments: args }
+    switch (to.kind) {
+      case 'all':
+        return this.#broadcast(this.#open.values(), msg)
+      case 'allExcept': {
+        const skip = new Set(to.ids)
+        return this.#broadcast([...this.#open.values()].filter((c) => !skip.has(c.connectionId)), msg)
+      }
+      case 'users':
+        return this.#broadcast(new Set(to.ids.flatMap((u) => [...(this.#users.get(u) ?? [])])), msg)
+      case 'groups':
+        return this.#broadcast(new Set(to.names.flatMap((g) => [...(this.#groups.get(g) ?? [])])), msg)
+      case 'groupExcept': {
+        const skip = new Set(to.ids)
+        return this.#broadcast([...(this.#groups.get(to.name) ?? [])].filter((c) => !skip.has(c.connectionId)), msg)
+      }
+    }
   }
 
   /** Serialises once per protocol, then hands the same bytes to every connection. */
@@ -229,11 +273,11 @@ export class HubRuntime implements HubHost, HubContext {
   }
 
   get all(): ClientProxy {
-    return this.#proxy(() => this.#open.values())
+    return this.#proxy(() => this.#open.values(), { kind: 'all' })
   }
   allExcept(ids: readonly string[]): ClientProxy {
     const skip = new Set(ids)
-    return this.#proxy(() => [...this.#open.values()].filter((c) => !skip.has(c.connectionId)))
+    return this.#proxy(() => [...this.#open.values()].filter((c) => !skip.has(c.connectionId)), { kind: 'allExcept', ids: [...ids] })
   }
   client(id: string): ClientProxy {
     return this.#proxy(() => {
@@ -245,20 +289,20 @@ export class HubRuntime implements HubHost, HubContext {
     return this.#proxy(() => ids.map((id) => this.#open.get(id)).filter((c): c is Connection => !!c))
   }
   user(userId: string): ClientProxy {
-    return this.#proxy(() => this.#users.get(userId) ?? [])
+    return this.#proxy(() => this.#users.get(userId) ?? [], { kind: 'users', ids: [userId] })
   }
   users(userIds: readonly string[]): ClientProxy {
-    return this.#proxy(() => new Set(userIds.flatMap((u) => [...(this.#users.get(u) ?? [])])))
+    return this.#proxy(() => new Set(userIds.flatMap((u) => [...(this.#users.get(u) ?? [])])), { kind: 'users', ids: [...userIds] })
   }
   group(name: string): ClientProxy {
-    return this.#proxy(() => this.#groups.get(name) ?? [])
+    return this.#proxy(() => this.#groups.get(name) ?? [], { kind: 'groups', names: [name] })
   }
   groups(names: readonly string[]): ClientProxy {
-    return this.#proxy(() => new Set(names.flatMap((g) => [...(this.#groups.get(g) ?? [])])))
+    return this.#proxy(() => new Set(names.flatMap((g) => [...(this.#groups.get(g) ?? [])])), { kind: 'groups', names: [...names] })
   }
   groupExcept(name: string, excluded: readonly string[]): ClientProxy {
     const skip = new Set(excluded)
-    return this.#proxy(() => [...(this.#groups.get(name) ?? [])].filter((c) => !skip.has(c.connectionId)))
+    return this.#proxy(() => [...(this.#groups.get(name) ?? [])].filter((c) => !skip.has(c.connectionId)), { kind: 'groupExcept', name, ids: [...excluded] })
   }
   addToGroup(connectionId: string, group: string): void {
     if (group.length === 0 || group.length > GROUP_NAME_MAX) throw new HubError(`Group names must be 1-${GROUP_NAME_MAX} characters.`)

@@ -13,7 +13,7 @@ import type { HubDefinition, TransportName } from './hub.ts'
 import { JsonHubProtocol } from './json-protocol.ts'
 import { MessagePackHubProtocol } from './msgpack-protocol.ts'
 import type { HubProtocol } from './protocol.ts'
-import { type HubDefaults, type HubOptions, HubRuntime } from './runtime.ts'
+import { type HubDefaults, type HubOptions, HubRuntime, type ScaleTarget } from './runtime.ts'
 import { LongPollingTransport, SseTransport, WebSocketTransport } from './transports.ts'
 
 export interface HubServerOptions {
@@ -43,6 +43,12 @@ const NEGOTIATE_SUFFIX = '/negotiate'
  * The SignalR server. Construct it before the LAN server listens (it installs one request hook);
  * hubs may be added at any time after that.
  */
+/** What HubServer needs from a backplane between instances (scale-backplane.ts implements it over Redis). */
+export interface SignalRBackplane {
+  publish(hubPath: string, to: ScaleTarget, target: string, args: unknown[]): void
+  onMessage(handler: (hubPath: string, to: ScaleTarget, target: string, args: unknown[]) => void): void
+}
+
 export class HubServer {
   #lan: LanServer
   #log: Logger
@@ -50,6 +56,7 @@ export class HubServer {
   #protocols: HubProtocol[]
   #hubs = new Map<string, { runtime: HubRuntime; wss: WebSocketServer }>()
   #closed = false
+  #backplane: SignalRBackplane | undefined
 
   constructor(opts: HubServerOptions) {
     this.#lan = opts.lan
@@ -95,6 +102,7 @@ export class HubServer {
       maxPayload: runtime.settings.maxMessageBytes * 2 + 64 * 1024,
     })
     this.#hubs.set(path, { runtime, wss })
+    this.#link(runtime)
     if (runtime.transports.includes('WebSockets')) this.#lan.ws(path, (req, socket, head) => void this.#upgrade(runtime, wss, req, socket, head))
     this.#log.info({ path, transports: runtime.transports, protocols: runtime.availableProtocols.map((p) => p.name) }, 'hub mounted')
     return runtime
@@ -108,6 +116,21 @@ export class HubServer {
       protocols: runtime.availableProtocols.map((p) => p.name),
       connections: runtime.connectionCount,
     }))
+  }
+
+  /**
+   * Connects every hub (those added later too) to the other instances: sends to all / users / groups
+   * made here are forwarded, and theirs are delivered to the matching connections here.
+   */
+  useBackplane(bp: SignalRBackplane): void {
+    this.#backplane = bp
+    bp.onMessage((path, to, target, args) => this.#hubs.get(path)?.runtime.deliverForwarded(to, target, args))
+    for (const { runtime } of this.#hubs.values()) this.#link(runtime)
+  }
+
+  #link(runtime: HubRuntime): void {
+    const bp = this.#backplane
+    if (bp) runtime.forward = (to, target, args) => bp.publish(runtime.path, to, target, args)
   }
 
   hub(path: string): HubContext | undefined {

@@ -109,6 +109,10 @@ export class TimingEngine implements Engine {
       if (err instanceof SourceSpecError) throw new UiError('invalid_params', err.message)
       throw err
     }
+    if (parsed.kind === 'remote' && !this.#ctx.backplane) throw new UiError('invalid_params', "timing source 'remote' follows another instance: it needs a Redis backplane (--redis)")
+    // On a backplane this instance owns timing while it runs a source of its own.
+    if (parsed.kind === 'none' || parsed.kind === 'remote') this.#ctx.owns.delete('timing')
+    else this.#ctx.owns.add('timing')
     const gen = ++this.#generation
     const old = this.#source
     this.#source = null
@@ -126,7 +130,7 @@ export class TimingEngine implements Engine {
     const record = this.#ctx.config.timing.record && (parsed.kind === 'rmonitor' || parsed.kind === 'redmist')
     if (record) this.recorder.open(parsed.kind, parsed.kind === 'rmonitor' ? 'txt' : 'jsonl')
     const feed = this.#feed(gen)
-    const source = createSource(spec, parsed, feed, { config: this.#ctx.config, log: this.#log, recorder: record ? this.recorder : null })
+    const source = createSource(spec, parsed, feed, { config: this.#ctx.config, log: this.#log, recorder: record ? this.recorder : null, backplane: this.#ctx.backplane })
     this.#source = source
     source.start()
     this.#log.info({ spec }, 'timing source started')

@@ -133,7 +133,8 @@ export class StatusHub {
         },
       }),
       // As the real server: WebSockets only, 1 MiB messages, 3 parallel invocations.
-      { transports: ['WebSockets'], permission: 'Timing_r', maxMessageBytes: 1024 * 1024, maxParallelInvocations: 3 },
+      // Every instance pushes from its own (mirrored, with config `redis`) store: nothing to forward.
+      { transports: ['WebSockets'], permission: 'Timing_r', maxMessageBytes: 1024 * 1024, maxParallelInvocations: 3, scaleOut: false },
     )
     const store = engine.store
     const onSession = (p: SessionStatePatch) => this.#queueSession(p)

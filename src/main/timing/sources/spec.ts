@@ -7,18 +7,21 @@ export type SourceSpec =
   | { kind: 'rmonitor'; host: string; port: number }
   | { kind: 'replay'; file: string; speed: number | 'max' }
   | { kind: 'redmist'; url: string; eventId: number }
+  /** Follows the instance that owns timing on the Redis backplane (docs/scaling.md). */
+  | { kind: 'remote' }
 
 export class SourceSpecError extends Error {
   override name = 'SourceSpecError'
 }
 
-const USAGE = 'generator | rmonitor:HOST:PORT | replay:FILE[@SPEED|@max] | redmist:URL#EVENTID | none'
+const USAGE = 'generator | rmonitor:HOST:PORT | replay:FILE[@SPEED|@max] | redmist:URL#EVENTID | remote | none'
 
 /** Parses `--timing` / config.timing.source. Throws SourceSpecError with a one-line reason. */
 export function parseSourceSpec(spec: string): SourceSpec {
   const s = spec.trim()
   if (s === 'none' || s === '') return { kind: 'none' }
   if (s === 'generator') return { kind: 'generator' }
+  if (s === 'remote') return { kind: 'remote' }
   const m = /^generator:(\d{1,3})$/.exec(s)
   if (m) {
     const cars = Number(m[1])
