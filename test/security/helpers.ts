@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { WebSocket } from 'ws'
 import type { Role } from '../../src/shared/auth.ts'
 import { type ConfigInput, parseConfig } from '../../src/main/config/index.ts'
-import { type Core, createCore } from '../../src/main/core/index.ts'
+import { type Core, type CoreRuntime, createCore } from '../../src/main/core/index.ts'
 
 export const ADMIN_PW = 'sec-admin-pw-123'
 
@@ -20,10 +20,11 @@ export interface SecCore {
   stop(): Promise<void>
 }
 
-export async function startCore(over: Partial<ConfigInput> = {}): Promise<SecCore> {
+export async function startCore(over: Partial<ConfigInput> = {}, runtime: CoreRuntime = {}): Promise<SecCore> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pw-sec-'))
   const core = await createCore(
     parseConfig({ port: 0, host: '127.0.0.1', dataDir, logToConsole: false, logLevel: 'info', adminPassword: ADMIN_PW, timing: { source: 'none' }, device: { source: 'sim' }, ...over }),
+    runtime,
   )
   const tokens = new Map<Role, string>()
   return {
