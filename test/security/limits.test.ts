@@ -5,7 +5,6 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { WebSocket } from 'ws'
 import { closed, json, nextJson, type SecCore, startCore, uiCall, upgrade } from './helpers.ts'
 
 let s: SecCore
