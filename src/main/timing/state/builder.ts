@@ -174,6 +174,11 @@ export class SessionBuilder {
     return out
   }
 
+  /** The feed went away: not live until the next heartbeat (emitted with the next batch). */
+  markOffline(): void {
+    this.#setS('isLive', false)
+  }
+
   #setS<Key extends keyof SessionState>(key: Key, value: SessionState[Key]): void {
     if (this.session[key] === value) return
     this.session[key] = value
