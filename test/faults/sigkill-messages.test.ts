@@ -36,7 +36,7 @@ async function login(url: string, username: string, password: string): Promise<s
 }
 
 /** A /ws connection that resolves each request id with its Ack or Error, and keeps every frame. */
-function rtc(url: string, token: string): Promise<{ ws: WebSocket; frames: any[]; request(m: object & { id: string }): Promise<any> }> {
+function rtc(url: string, token: string): Promise<{ ws: WebSocket; frames: any[]; request(m: { id: string; [k: string]: unknown }): Promise<any> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/ws?token=${token}`)
     const frames: any[] = []
