@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run fuzz`: the fuzz suite with many runs and a random seed (FUZZ_SEED=n to replay), then a
+// `npm run fuzz`: the fuzz suite with many runs and a random seed (FUZZ_SEED=n to replay, FUZZ_FACTOR=0.2
+// for a shorter run), then a
 // table of inputs and answers per target. `npm test` runs the same suite with a fixed seed and few runs.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'

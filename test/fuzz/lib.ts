@@ -9,7 +9,9 @@ import fc from 'fast-check'
  */
 export const LONG = process.env.FUZZ_LONG === '1'
 export const SEED = Number(process.env.FUZZ_SEED ?? (LONG ? Date.now() % 2 ** 31 : 20261121))
-export const runs = (ci: number, long = ci * 50) => (LONG ? long : ci)
+/** FUZZ_FACTOR scales the long runs (e.g. 0.2 for a few-minute local run). */
+const FACTOR = Number(process.env.FUZZ_FACTOR ?? 1)
+export const runs = (ci: number, long = ci * 50) => (LONG ? Math.max(ci, Math.round(long * FACTOR)) : ci)
 
 export interface FuzzTally {
   target: string

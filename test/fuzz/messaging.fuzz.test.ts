@@ -55,6 +55,7 @@ const ROOMS_VALID = ['{"type":"join_room","room_id":"room_x"}', '{"type":"room_m
 describe('messaging fuzz', () => {
   it('/ws answers every hostile frame and stays up', async () => {
     const ws = await open('/ws')
+    const bystander = await open('/ws')
     const stats = tally('messaging /ws')
     const typed = hostileJson.chain((data) => fc.constantFrom('Subscribe', 'Unsubscribe', 'Broadcast', 'DirectMessage', 'History', 'Ping', 'X-Foo', 'Ack').map((type) => JSON.stringify({ type, data, id: 'f' })))
     const binary = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.string({ maxLength: 20 }), fc.uint8Array({ maxLength: 100 }), fc.integer({ min: -3, max: 3 })).map(([type, addr, body, skew]) => {
@@ -72,11 +73,15 @@ describe('messaging fuzz', () => {
     )
     stats.save()
     expect(await probe(ws, '{"type":"Ping","data":{"timestamp":9}}', (m) => m.type)).toBe('Pong')
+    // Another connection, idle during the fuzzing, still works.
+    expect(await probe(bystander, '{"type":"Ping","data":{"timestamp":9}}', (m) => m.type)).toBe('Pong')
     ws.close()
+    bystander.close()
   })
 
   it('/chat answers every hostile frame and stays up', async () => {
     const ws = await open('/chat?clientId=fuzz')
+    const bystander = await open('/chat?clientId=bystander')
     const stats = tally('messaging /chat')
     const typed = hostileJson.chain((data) => fc.constantFrom('join_room', 'leave_room', 'room_message', 'direct_message', 'ping', 'pong').map((type) => JSON.stringify({ type, room_id: data, target_client_id: data, message: data, data })))
     await fc.assert(
@@ -89,6 +94,8 @@ describe('messaging fuzz', () => {
     )
     stats.save()
     expect(await probe(ws, '{"type":"ping"}', (m) => m.type)).toBe('pong')
+    expect(await probe(bystander, '{"type":"ping"}', (m) => m.type)).toBe('pong')
     ws.close()
+    bystander.close()
   })
 })
