@@ -152,6 +152,14 @@ function rawGet(path: string): Promise<{ status: number; body: string }> {
 describe('static server', () => {
   it('serves the web root and nothing outside it, however the path is spelled', async () => {
     expect((await rawGet('/')).body).toContain('<title>ok</title>')
+    // The page's own defences against injected script and framing.
+    const page = await fetch(`${s.url}/`)
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'.*frame-ancestors 'none'/)
+    expect(page.headers.get('content-security-policy')).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/)
+    expect(page.headers.get('x-frame-options')).toBe('DENY')
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(page.headers.get('access-control-allow-origin')).toBeNull()
     expect((await rawGet('/assets/app.js')).status).toBe(200)
     const attempts = [
       '/../SECRET.txt',
