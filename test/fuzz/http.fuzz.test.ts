@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
-import { hostileJson, runs, SEED, tally } from './lib.ts'
+import { hostileJson, LONG, runs, SEED, tally } from './lib.ts'
 
 let core: Core
 let port: number
@@ -78,5 +78,5 @@ describe('fuzz: HTTP endpoints', () => {
     expect(await raw('GET', '/healthz', {})).toBe('200')
     expect(await raw('POST', '/api/login', { 'content-type': 'application/json' }, JSON.stringify({ username: 'admin', password: 'fuzz-admin-pw' }))).toBe('200')
     t.save()
-  })
+  }, LONG ? 900_000 : 30_000)
 })
