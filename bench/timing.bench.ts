@@ -70,17 +70,19 @@ function benchReplay(): void {
   const first = replayOnce(text)
   const ours: number[] = []
   const base: number[] = []
-  for (let i = 0; i < 15; i++) {
-    ours.push(replayOnce(text).ms)
-    base.push(naiveOnce(text).ms)
-  }
+  // Not interleaved: one side's garbage must not be collected on the other side's clock.
+  for (let i = 0; i < 25; i++) ours.push(replayOnce(text).ms)
+  for (let i = 0; i < 25; i++) base.push(naiveOnce(text).ms)
   const { records } = first
   const oursMed = percentile(ours, 50)
   const baseMed = percentile(base, 50)
+  // The build machines are shared: the best run is the uncontended figure, the median the typical one.
+  const oursBest = Math.min(...ours)
+  const baseBest = Math.min(...base)
   const name = file.split('/').pop()
-  rows.push({ case: `replay ${name} (${records} records)`, subject: 'pitwall store', opsPerSec: records / (oursMed / 1000), p50Ms: oursMed, p95Ms: percentile(ours, 95), p99Ms: Math.max(...ours), extra: `time to final state ${oursMed.toFixed(1)} ms warm, ${first.ms.toFixed(1)} ms cold` })
-  rows.push({ case: `replay ${name} (${records} records)`, subject: 'bare parse + naive state', opsPerSec: records / (baseMed / 1000), p50Ms: baseMed, p95Ms: percentile(base, 95), p99Ms: Math.max(...base) })
-  ratios.push(`replay: ${Math.round(records / (oursMed / 1000))} records/s into the store (goal ≥ 250k), ${ratio(records / oursMed, records / baseMed)} of a bare parse`)
+  rows.push({ case: `replay ${name} (${records} records)`, subject: 'pitwall store', opsPerSec: records / (oursMed / 1000), p50Ms: oursMed, p95Ms: percentile(ours, 95), p99Ms: Math.max(...ours), extra: `best ${Math.round(records / (oursBest / 1000))}/s; time to final state ${oursMed.toFixed(1)} ms (median), ${oursBest.toFixed(1)} ms (best), ${first.ms.toFixed(1)} ms (cold)` })
+  rows.push({ case: `replay ${name} (${records} records)`, subject: 'bare parse + naive state', opsPerSec: records / (baseMed / 1000), p50Ms: baseMed, p95Ms: percentile(base, 95), p99Ms: Math.max(...base), extra: `best ${Math.round(records / (baseBest / 1000))}/s` })
+  ratios.push(`replay: ${Math.round(records / (oursMed / 1000))} records/s median, ${Math.round(records / (oursBest / 1000))} best, into the store (goal ≥ 250k); ${ratio(baseMed, oursMed)} of a bare parse (median), ${ratio(baseBest, oursBest)} (best)`)
 }
 
 // ---- 2. fan-out ----
@@ -196,7 +198,7 @@ async function benchFrames(): Promise<void> {
   await page.getByRole('button', { name: 'Log in' }).click()
   await page.locator('.conn-open').waitFor()
   await page.goto(`${core.url}/#/timing`)
-  await page.locator('.board .car').nth(N - 1).waitFor()
+  await page.locator(`.board[aria-rowcount="${N + 1}"]`).waitFor()
   const measure = (ms: number) =>
     page.evaluate(
       (dur) =>
@@ -245,14 +247,21 @@ async function benchFrames(): Promise<void> {
     clearInterval(timer)
     return frames
   }
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Performance.enable')
+  const taskMs = async () => ((await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> }).metrics.find((m) => m.name === 'TaskDuration')!.value * 1000
+  const t0 = await taskMs()
   const busy = await run(8000, false)
+  const busyTask = ((await taskMs()) - t0) / 80
+  const t1 = await taskMs()
   const worst = await run(4000, true)
-  const rendered = await page.locator('.board .car').count()
+  const worstTask = ((await taskMs()) - t1) / 40
+  const rendered = await page.locator('.board .car').count() // rows in the DOM (the board renders those near the viewport)
   await browser.close()
   await core.stop()
   rmSync(dir, { recursive: true, force: true })
-  rows.push({ case: `renderer, ${N} cars × 10 Hz (Chromium)`, subject: 'pitwall timing board', ...summarize(busy), opsPerSec: busy.length / 8, extra: `${rendered} rows; frame ms; goal p95 < 16 ms` })
-  rows.push({ case: `renderer, ${N} cars × 10 Hz (Chromium)`, subject: 'worst case: every row moves every tick', ...summarize(worst), opsPerSec: worst.length / 4 })
+  rows.push({ case: `renderer, ${N} cars × 10 Hz (Chromium)`, subject: 'pitwall timing board', ...summarize(busy), opsPerSec: busy.length / 8, extra: `${N} cars, ${rendered} rows in the DOM (near the 1400×1000 viewport); main-thread ${busyTask.toFixed(1)} ms per update; frame ms; goal p95 < 16 ms` })
+  rows.push({ case: `renderer, ${N} cars × 10 Hz (Chromium)`, subject: 'worst case: every row moves every tick', ...summarize(worst), opsPerSec: worst.length / 4, extra: `main-thread ${worstTask.toFixed(1)} ms per update` })
   rows.push({ case: `renderer, ${N} cars × 10 Hz (Chromium)`, subject: 'same page, no updates', ...summarize(idle), opsPerSec: idle.length / 3 })
   ratios.push(`frames: p95 ${summarize(busy).p95Ms!.toFixed(2)} ms with updates vs ${summarize(idle).p95Ms!.toFixed(2)} ms idle (${ratio(summarize(busy).p95Ms, summarize(idle).p95Ms)})`)
 }

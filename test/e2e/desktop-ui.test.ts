@@ -41,6 +41,7 @@ const BRIDGE = String.raw`
     log,
     setUpdate(u) { desk.update = u; emitDesk() },
     navigate(h) { for (const l of navListeners) l(h) },
+    breakDesktop() { desk.settings = undefined; emitDesk() },
   }
   window.pitwall = {
     platform: 'linux',
@@ -143,5 +144,20 @@ describe('desktop window renderer (IPC transport) in Chromium', () => {
     await page.evaluate("window.__desk.navigate('#/logs')")
     await page.locator('.log-line').first().waitFor()
     expect(problems).toEqual([])
+  })
+
+  it('a page that throws shows the error in place; the rest of the app keeps working', async () => {
+    await page.evaluate("window.__desk.navigate('#/settings')")
+    await page.locator('h1', { hasText: 'Settings' }).waitFor()
+    problems.length = 0
+    await page.evaluate('window.__desk.breakDesktop()') // the Desktop card now reads a missing object
+    await page.getByText('This page stopped working').waitFor()
+    await page.screenshot({ path: join(SHOTS, 'desktop-page-error.png') })
+    await page.locator('nav a[href="#/logs"]').click()
+    await page.locator('.log-line').first().waitFor()
+    expect(await page.locator('.conn-open').count()).toBe(1)
+    // React reports the caught error on the console; nothing else may appear.
+    expect(problems.filter((p) => !/settings|Cannot read properties of undefined|error boundary|above error/i.test(p))).toEqual([])
+    expect(problems.some((p) => /Cannot read properties of undefined/.test(p))).toBe(true)
   })
 })

@@ -1,11 +1,11 @@
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureWebBuild } from '../helpers/web-build.ts'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
 import { RpcClient, RpcDataSource, RpcTags, RunPlanCrudTags } from '../../src/main/rpc/index.ts'
@@ -28,10 +28,7 @@ let token: string
 const problems: string[] = []
 
 beforeAll(async () => {
-  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
-    const r = spawnSync(join(ROOT, 'node_modules/.bin/electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' })
-    if (r.status !== 0) throw new Error('electron-vite build failed')
-  }
+  ensureWebBuild() // one locked, staleness-checked build for all test files (test/helpers/web-build.ts)
   dataDir = mkdtempSync(join(tmpdir(), 'pitwall-e2e-rpc-'))
   const out = join(dataDir, 'bundle')
   await build({

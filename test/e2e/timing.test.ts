@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureWebBuild } from '../helpers/web-build.ts'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
 import type { TimingEngine } from '../../src/main/timing/index.ts'
@@ -25,10 +25,7 @@ let dataDir: string
 const problems: string[] = []
 
 beforeAll(async () => {
-  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
-    const r = spawnSync(join(ROOT, 'node_modules/.bin/electron-vite'), ['build'], { cwd: ROOT, stdio: 'inherit' })
-    if (r.status !== 0) throw new Error('electron-vite build failed')
-  }
+  ensureWebBuild() // one locked, staleness-checked build for all test files (test/helpers/web-build.ts)
   mkdirSync(SHOTS, { recursive: true })
   dataDir = mkdtempSync(join(tmpdir(), 'pitwall-e2e-timing-'))
   core = await createCore(
@@ -38,7 +35,8 @@ beforeAll(async () => {
   timing = core.engines.find((e) => e.name === 'timing') as TimingEngine
   await (timing.sourceObject as ReplaySource).done
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+  // A tall window keeps every row of the 76-car capture rendered; the 120-car test covers virtual scrolling.
+  page = await browser.newPage({ viewport: { width: 1400, height: 3000 } })
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`)
   })
@@ -66,7 +64,7 @@ describe('timing board in Chromium', () => {
     expect(await rowOrder()).toEqual(want)
     const leader = want[0]!
     expect(await page.locator(`.board .car[data-car="${leader}"] .pos`).textContent()).toBe('1')
-    await page.screenshot({ path: join(SHOTS, 'timing-board.png'), fullPage: false })
+    await page.screenshot({ path: join(SHOTS, 'timing-board.png'), clip: { x: 0, y: 0, width: 1400, height: 900 } })
     expect(problems).toEqual([])
   })
 
@@ -104,7 +102,7 @@ describe('timing board in Chromium', () => {
     expect(await page.locator('.lap-chart rect').count()).toBe(timing.store.carLaps(leader).length)
     const laps = await page.locator('.lap-list tbody tr').count()
     expect(laps).toBe(timing.store.carLaps(leader).length)
-    await page.screenshot({ path: join(SHOTS, 'timing-details.png') })
+    await page.screenshot({ path: join(SHOTS, 'timing-details.png'), clip: { x: 0, y: 0, width: 1400, height: 900 } })
     await page.locator(`.board .car[data-car="${leader}"] .num`).click()
   })
 
@@ -122,8 +120,57 @@ describe('timing board in Chromium', () => {
     await page.locator(`.board .car[data-car="${n}"] .badge.pen`).waitFor()
     await page.getByRole('button', { name: 'In-car view' }).click()
     await page.locator('.incar-pos').first().waitFor()
+    await page.setViewportSize({ width: 1280, height: 800 })
     await page.screenshot({ path: join(SHOTS, 'timing-incar.png') })
+    await page.setViewportSize({ width: 1400, height: 3000 })
     await page.getByRole('button', { name: 'Close the in-car view' }).click()
+    expect(problems).toEqual([])
+  })
+
+  it('the broadcast delay holds back every element', async () => {
+    await page.getByLabel('Broadcast delay in seconds').fill('2')
+    const n = (await rowOrder())[0]!
+    timing.store.applyCars([{ number: n, lastLapTime: '00:09:59.999' }])
+    timing.store.applySession({ timeToGo: '00:00:42' })
+    await new Promise((r) => setTimeout(r, 700))
+    expect(await page.locator(`.board .car[data-car="${n}"] .c-last`).textContent()).not.toBe('9:59.999')
+    expect(await page.locator('.clocks').textContent()).not.toContain('00:00:42')
+    await page.locator(`.board .car[data-car="${n}"] .c-last`, { hasText: '9:59.999' }).waitFor({ timeout: 5000 })
+    expect(await page.locator('.clocks').textContent()).toContain('00:00:42')
+    await page.getByLabel('Broadcast delay in seconds').fill('0')
+    expect(problems).toEqual([])
+  })
+
+  it('an operator switches the source from the header', async () => {
+    await page.getByLabel('Timing source').fill('generator:30')
+    await page.getByRole('button', { name: 'Switch', exact: true }).click()
+    await page.locator('.board[aria-rowcount="31"]').waitFor()
+    expect(timing.source.spec).toBe('generator:30')
+    expect(await page.locator('.timing-head').textContent()).toContain('generator:30')
+    await page.getByLabel('Timing source').fill('rmonitor:')
+    await page.getByRole('button', { name: 'Switch', exact: true }).click()
+    await page.locator('.source-picker .error', { hasText: 'missing host' }).waitFor()
+    expect(timing.source.spec).toBe('generator:30')
+  })
+
+  it('a 120-car field renders the rows near the viewport, in order while scrolling', async () => {
+    await page.setViewportSize({ width: 1400, height: 900 })
+    await timing.setSource('generator:120')
+    await page.locator('.board').waitFor()
+    await page.locator('.board[aria-rowcount="121"]').waitFor()
+    const inDom = await page.locator('.board .car').count()
+    expect(inDom).toBeGreaterThan(10)
+    expect(inDom).toBeLessThan(120)
+    const order = [...timing.store.cars.values()].sort((a, b) => (a.overallPosition || 1e6) - (b.overallPosition || 1e6)).map((c) => c.number)
+    const top = await rowOrder()
+    expect(top).toEqual(order.slice(0, top.length))
+    await page.locator('.content').evaluate((el) => el.scrollTo(0, el.scrollHeight))
+    await page.locator(`.board .car[data-index="119"]`).waitFor()
+    const bottom = await page.$$eval('.board .car', (rows) => rows.map((r) => [Number(r.getAttribute('data-index')), r.getAttribute('data-car')] as const).sort((a, b) => a[0] - b[0]))
+    const idx = bottom.map((b) => b[0])
+    expect(idx.at(-1)).toBe(119)
+    expect(idx).toEqual(Array.from({ length: idx.length }, (_, i) => idx[0]! + i))
+    await page.screenshot({ path: join(SHOTS, 'timing-120.png') })
     expect(problems).toEqual([])
   })
 })

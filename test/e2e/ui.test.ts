@@ -170,4 +170,22 @@ describe('web UI in Chromium', () => {
     // Allowed here only: Chromium reporting the refused upgrade and the 401 of the session check.
     expect(problems.filter((p) => !/status of 401|WebSocket/.test(p))).toEqual([])
   })
+
+  it('a viewer sees the pages, is told users are for admins, and cannot change them', async () => {
+    problems.length = 0
+    const admin = (await (await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'test-admin-pw' }) })).json()) as { token: string }
+    const made = await fetch(`${url}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` }, body: JSON.stringify({ username: 'watcher', password: 'watcher-pw-1', role: 'viewer' }) })
+    expect(made.status).toBe(201)
+    await page.getByLabel('User').fill('watcher')
+    await page.getByLabel('Password').fill('watcher-pw-1')
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log out watcher' }).waitFor()
+    await page.locator('nav a[href="#/settings"]').click()
+    await page.getByText('Only an admin can see and manage users.').waitFor()
+    expect(await page.locator('table.users').count()).toBe(0)
+    await page.locator('nav a[href="#/logs"]').click()
+    await page.locator('.log-line').first().waitFor()
+    await page.screenshot({ path: join(SHOTS, 'ui-viewer-logs.png') })
+    expect(problems).toEqual([])
+  })
 })

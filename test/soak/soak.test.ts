@@ -163,7 +163,10 @@ describe(`soak (${MINUTES} min, ${Object.values(MIX).reduce((a, b) => a + b)} cl
     expect(last.heapMB).toBeLessThan(first.heapMB * 1.5 + 20)
     expect(last.n).toBeGreaterThan(0)
     // Stable: the last window's p99 stays near the run's typical (median) window, not growing with time.
-    const typical = percentile(samples.map((x) => x.p99), 50)
-    expect(last.p99).toBeLessThan(Math.max(typical * 5, 1000))
+    // (Bounds are loose: one 20 s window on a shared 2-core machine can see a scheduling hiccup; a leak or a
+    // growing queue shows as latency climbing window after window, far past these.)
+    const typical = { p50: percentile(samples.map((x) => x.p50), 50), p99: percentile(samples.map((x) => x.p99), 50) }
+    expect(last.p50).toBeLessThan(Math.max(typical.p50 * 3, 100))
+    expect(last.p99).toBeLessThan(Math.max(typical.p99 * 5, 2000))
   }, (MINUTES + 2) * 60_000)
 })

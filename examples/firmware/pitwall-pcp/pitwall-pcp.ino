@@ -1,6 +1,7 @@
 // Pitwall PCP reference firmware — a camera controller speaking the Pitwall Controller Protocol.
-// Protocol: docs/protocols/pcp.md (version 1). Build with the Arduino IDE or arduino-cli for any
-// board with 2 KB of RAM or more (Uno, Nano, Leonardo, Mega, RP2040, ESP32).
+// Protocol: docs/protocols/pcp.md (version 1). Build with the Arduino IDE or arduino-cli. It keeps
+// three 256-byte line buffers and its tables in RAM (about 1.4 KB in all): boards with 2.5 KB or more
+// are comfortable (Leonardo/Micro, Mega, RP2040, ESP32); on a 2 KB Uno/Nano it is tight.
 //
 // Wiring (change the pin numbers below to suit your board):
 //   LIGHT1 / LIGHT2   PWM outputs to the LED drivers of camera heads 1 and 2
@@ -105,11 +106,13 @@ int16_t state[NKEYS];
 char line[MAX_LINE + 1];
 uint16_t lineLen = 0;
 bool discarding = false;
-// The last request line and its answer: a repeated request is answered again, not executed again.
-char lastLine[MAX_LINE + 1];
+// The last request line (as a hash: RAM is scarce) and its answer: a repeated request is answered
+// again, not executed again.
+uint32_t lastHash = 0;
+uint16_t lastLen = 0;
 char lastReply[MAX_LINE + 5];
 bool haveLast = false;
-// True while answering the request recorded in lastLine (only such answers are replayed).
+// True while answering the request recorded in lastHash (only such answers are replayed).
 bool recordAnswer = false;
 char out[MAX_LINE + 5];
 uint16_t outLen = 0;
@@ -299,7 +302,9 @@ void processLine() {
   if (lineLen == 0) return;
   for (uint16_t i = 0; i < lineLen; i++)
     if (line[i] < 0x20 || line[i] > 0x7e) return nak(0, NAK_BAD_FRAME, "-", "non-printable bytes in line");
-  if (haveLast && strcmp(line, lastLine) == 0) {
+  uint32_t hash = 2166136261UL;  // FNV-1a
+  for (uint16_t i = 0; i < lineLen; i++) hash = (hash ^ (uint8_t)line[i]) * 16777619UL;
+  if (haveLast && hash == lastHash && lineLen == lastLen) {
     Serial.write((const uint8_t *)lastReply, strlen(lastReply));  // a repeat: answer again, do not apply again
     return;
   }
@@ -311,7 +316,8 @@ void processLine() {
   uint8_t ck = 0;
   for (uint16_t i = 0; i < (uint16_t)(lineLen - 3); i++) ck ^= (uint8_t)line[i];
   if (ck != (uint8_t)(hi * 16 + lo)) return nak(seqGuess, NAK_BAD_CHECKSUM, "-", "bad checksum");
-  memcpy(lastLine, line, lineLen + 1);
+  lastHash = hash;
+  lastLen = lineLen;
   haveLast = true;
   recordAnswer = true;
   line[lineLen - 3] = 0;

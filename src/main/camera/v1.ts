@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { ANONYMOUS, type Permission, type Principal, permissionsOf } from '../../shared/auth.ts'
-import { CAMERA_KEYS, type CameraChanges, canReadKey, cameraKeyDef } from '../../shared/camera-keys.ts'
+import { CAMERA_KEYS, type CameraChanges, canReadKey, cameraKeyDef, type LinkStatus } from '../../shared/camera-keys.ts'
 import { type Auth, AuthError } from '../auth/index.ts'
 import { type LanServer, refuseUpgrade, tokenFrom } from '../lan/index.ts'
 import type { Logger } from '../log/index.ts'
@@ -20,6 +20,11 @@ const MAX_QUEUED = 256
 const ABUSE_WINDOW_MS = 5000
 const PING_MS = 30_000
 const CAMERA_PERMS: ReadonlySet<Permission> = new Set(['Device_r', 'Device_rw', 'Media_r', 'Media_rw'])
+/**
+ * Read-only status of the controller link (device room), outside the 23 keys: `{"get":["device-link"]}`
+ * answers `{"device-link": {state, detail}}` and from then on that client also gets every link change.
+ */
+export const LINK_KEY = 'device-link'
 
 export interface V1Options {
   lan: LanServer
@@ -55,6 +60,8 @@ interface Client {
   alive: boolean
   /** Messages waiting for a login in progress (null when none is). */
   queue: unknown[] | null
+  /** Asked for `device-link`: gets link changes too. */
+  watchesLink?: boolean
 }
 
 export class CameraV1Server {
@@ -66,6 +73,10 @@ export class CameraV1Server {
   #pendingUpgrades = 0
   #ping: NodeJS.Timeout
   #onChange = (changes: CameraChanges) => this.broadcast(changes)
+  #onLink = (link: LinkStatus) => {
+    let bytes: Buffer | undefined
+    for (const c of this.#clients) if (c.watchesLink && canReadLink(c.perms)) this.#send(c, (bytes ??= Buffer.from(JSON.stringify({ [LINK_KEY]: link }))))
+  }
   #cutOff
   #rateLimited
 
@@ -77,6 +88,7 @@ export class CameraV1Server {
     this.#rateLimited = opts.lan.metrics.counter('pitwall_camera_v1_rate_limited_total', 'v1 messages dropped by the rate limit')
     opts.lan.ws(V1_PATH, (req, socket, head) => this.#upgrade(req, socket, head))
     opts.model.on('change', this.#onChange)
+    opts.model.on('link', this.#onLink)
     this.#ping = setInterval(() => this.#heartbeat(), PING_MS)
     this.#ping.unref()
   }
@@ -88,6 +100,7 @@ export class CameraV1Server {
   close(): void {
     clearInterval(this.#ping)
     this.#o.model.off('change', this.#onChange)
+    this.#o.model.off('link', this.#onLink)
     for (const c of this.#clients) c.ws.terminate()
     this.#clients.clear()
     this.#classes.clear()
@@ -219,6 +232,11 @@ export class CameraV1Server {
     const names = Object.keys(msg)
     if (names.length > MAX_KEYS) return this.#sendJson(c, { error: 'Invalid value', message: `At most ${MAX_KEYS} keys per message` })
     const { get, ...writes } = msg
+    if (LINK_KEY in writes) {
+      delete writes[LINK_KEY]
+      this.#sendJson(c, { error: 'Read-only', key: LINK_KEY, message: `${LINK_KEY} is read-only` })
+      if (Object.keys(writes).length === 0 && !('get' in msg)) return
+    }
     if ('get' in msg) this.#query(c, get)
     if (Object.keys(writes).length > 0 || !('get' in msg)) void this.#write(c, writes)
   }
@@ -271,6 +289,14 @@ export class CameraV1Server {
     const reply: Record<string, unknown> = {}
     const errors: KeyError[] = []
     for (const name of names) {
+      if (name === LINK_KEY) {
+        if (!canReadLink(c.perms)) errors.push({ error: 'Permission denied', key: LINK_KEY, message: `Reading ${LINK_KEY} needs Device_r or Device_rw` })
+        else {
+          reply[LINK_KEY] = this.#o.model.link
+          c.watchesLink = true
+        }
+        continue
+      }
       const def = cameraKeyDef(name)
       if (!def) errors.push({ error: 'Unknown key', key: name, message: `No key "${name}" in camera API v1` })
       else if (!c.cls.readable.has(def.key)) errors.push({ error: 'Permission denied', key: def.key, message: `Reading ${def.key} needs ${def.read.join(' or ')}` })
@@ -364,4 +390,8 @@ export class CameraV1Server {
       c.ws.ping()
     }
   }
+}
+
+function canReadLink(perms: readonly Permission[]): boolean {
+  return perms.includes('Device_r') || perms.includes('Device_rw')
 }

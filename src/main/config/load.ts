@@ -73,6 +73,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): Plain {
       .slice('PITWALL_'.length)
       .split('__')
       .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()))
+    // PITWALL_* variables that name no config section belong to tools (PITWALL_SHARED, PITWALL_HEADLESS…).
+    if (!(path[0]! in configSchema.shape)) continue
     let target = out
     for (const key of path.slice(0, -1)) target = (target[key] ??= {}) as Plain
     target[path.at(-1)!] = parseEnvValue(raw)

@@ -43,7 +43,7 @@ export const configSchema = z
         maxBufferedBytes: z.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
         /** When > 0, the simulated controller changes an image value by itself this often (ms); a demo of device-originated changes. */
         simDriftMs: z.number().int().min(0).max(3_600_000).default(0),
-      })
+      }).strict()
       .prefault({}),
 
     device: z
@@ -52,7 +52,7 @@ export const configSchema = z
         source: z.string().default('sim'),
         /** Extra USB vendor:product ids (hex, "0403:6001") that `auto` treats as controllers. */
         usbIds: z.array(z.string().regex(/^[0-9a-fA-F]{4}:([0-9a-fA-F]{4}|\*)$/)).default([]),
-      })
+      }).strict()
       .prefault({}),
 
     timing: z
@@ -85,9 +85,9 @@ export const configSchema = z
             accessCode: z.string().max(128).optional(),
             /** Full-state resync period (REST), ms. */
             resyncMs: z.number().int().min(1000).max(600_000).default(5000),
-          })
+          }).strict()
           .prefault({}),
-      })
+      }).strict()
       .prefault({}),
 
     messaging: z
@@ -121,7 +121,7 @@ export const configSchema = z
         maxSubscriptions: z.number().int().min(1).max(10_000).default(256),
         /** AuthStatus token_expiring is sent this long before a token expires. */
         tokenWarningSec: z.number().int().min(1).max(3600).default(60),
-      })
+      }).strict()
       .prefault({}),
 
     signalr: z
@@ -129,7 +129,7 @@ export const configSchema = z
         keepAliveMs: z.number().int().min(100).max(600_000).default(15_000),
         clientTimeoutMs: z.number().int().min(200).max(3_600_000).default(30_000),
         handshakeTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
-      })
+      }).strict()
       .prefault({}),
 
     rpc: z
@@ -144,7 +144,7 @@ export const configSchema = z
         clientTimeoutMs: z.number().int().min(1000).max(3_600_000).default(180_000),
         /** Items the run plan DataSource holds at most. */
         runPlanMaxItems: z.number().int().min(1).max(10_000).default(500),
-      })
+      }).strict()
       .prefault({}),
 
     /** redis://HOST:PORT to share messaging, hubs, camera and timing with other instances. */
@@ -154,7 +154,7 @@ export const configSchema = z
       .object({
         feedUrl: z.string().url().optional(),
         channel: z.enum(['stable', 'beta']).default('stable'),
-      })
+      }).strict()
       .prefault({}),
 
     desktop: z
@@ -162,7 +162,7 @@ export const configSchema = z
         closeToTray: z.boolean().default(true),
         startMinimized: z.boolean().default(false),
         openAtLogin: z.boolean().default(false),
-      })
+      }).strict()
       .prefault({}),
   })
   .strict()

@@ -141,15 +141,20 @@ export async function runDesktop(): Promise<void> {
   // Topics may send their first value while subscribing: everything the callback touches exists before.
   let liveFacts: LiveFacts = {}
   let feeds: Feeds | undefined
+  let shown = ''
   feeds = followFeeds(core.ctx.ui, ctx, (facts, before) => {
     liveFacts = facts
     refreshTray()
     if (facts.flag && facts.flag !== before.flag && facts.flag !== 'none' && before.flag !== undefined) {
       notifier.notify({ kind: 'flag', title: `Flag: ${facts.flag}`, body: status?.engines.timing?.detail ?? 'The track flag changed' })
     }
-  })
+  }, (err) => log.error({ err }, 'tray update failed'))
   function refreshTray() {
     trayState = trayStateFrom(status, liveFacts)
+    // Status arrives every few seconds: rebuild only on a change (a rebuilt menu closes an open one on Linux).
+    const key = JSON.stringify([trayState, settings.get().muted, updates.state, status?.url, !!feeds?.setRecording])
+    if (key === shown) return
+    shown = key
     tray.setImage(trayImage(trayState))
     tray.setToolTip(tooltip(trayState, core.ctx.config.name))
     tray.setContextMenu(

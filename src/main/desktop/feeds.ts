@@ -57,22 +57,32 @@ export interface Feeds {
   stop(): void
 }
 
-export function followFeeds(router: Pick<UiRouter, 'subscribe' | 'call'>, ctx: UiContext, onChange: (facts: LiveFacts, before: LiveFacts) => void): Feeds {
+export function followFeeds(
+  router: Pick<UiRouter, 'subscribe' | 'call'>,
+  ctx: UiContext,
+  onChange: (facts: LiveFacts, before: LiveFacts) => void,
+  onError: (err: unknown) => void = () => undefined,
+): Feeds {
   let facts: LiveFacts = {}
   const offs: Array<() => void> = []
   const follow = (topic: string, apply: (f: LiveFacts, e: unknown) => LiveFacts): boolean => {
+    let off: () => void
     try {
-      offs.push(
-        router.subscribe(topic, {}, ctx, (e) => {
+      off = router.subscribe(topic, {}, ctx, (e) => {
+        // A failing listener must neither break the topic nor pass for a missing section.
+        try {
           const before = facts
           facts = apply(facts, e)
           if (facts !== before) onChange(facts, before)
-        }),
-      )
-      return true
+        } catch (err) {
+          onError(err)
+        }
+      })
     } catch {
       return false // no such section in this build
     }
+    offs.push(off)
+    return true
   }
   follow('timing.live', applyTimingEvent)
   const camera = follow('camera', applyCameraEvent)

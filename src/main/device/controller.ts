@@ -99,6 +99,9 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
   #sim: PcpEmulator | undefined
   #simPlugged = true
   #loop: Promise<void> | undefined
+  /** Aborts the handshake under way, so close() never waits for a silent device. */
+  #attempt: AbortController | undefined
+  #lastLogged = ''
   #simDriftMs: number
   #drift: NodeJS.Timeout | undefined
 
@@ -190,6 +193,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     clearInterval(this.#drift)
     this.#hotplug?.stop()
     this.#dropLine(new DeviceError('disconnected', 'Device link closed'))
+    this.#attempt?.abort()
     this.#wake?.()
     await this.#loop
     this.#sim?.stop()
@@ -219,15 +223,16 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     else this.#wake?.()
   }
 
-  readAll(signal?: AbortSignal): Promise<CameraChanges> {
+  // async: "not connected" is a rejection, never a synchronous throw.
+  async readAll(signal?: AbortSignal): Promise<CameraChanges> {
     return this.#session().readAll(signal)
   }
 
-  apply(changes: CameraChanges, signal?: AbortSignal): Promise<ApplyResults> {
+  async apply(changes: CameraChanges, signal?: AbortSignal): Promise<ApplyResults> {
     return this.#session().apply(changes, signal)
   }
 
-  command(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
+  async command(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
     return this.#session().command(name, args, signal)
   }
 
@@ -245,7 +250,9 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     let failures = 0
     let first = true
     while (this.#running && gen === this.#gen) {
-      this.#setLink({ state: 'connecting', detail: this.#connectingDetail(failures) })
+      // Retries after a failure stay "disconnected" with the last reason (no flapping link events
+      // every few seconds while nothing is attached); a new reason or success changes the link.
+      if (failures === 0) this.#setLink({ state: 'connecting', detail: this.#connectingDetail() })
       let lost: Promise<Error> | undefined
       try {
         const opened = await this.#openLine()
@@ -267,6 +274,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
       }
       if (lost) {
         const reason = await lost
+        this.#dropLine(reason) // the session ended itself (close event): forget it and its port
         if (!this.#running || gen !== this.#gen) break
         this.#reconnects++
         this.#lastError = reason.message
@@ -278,10 +286,9 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     if (first) firstDone()
   }
 
-  #connectingDetail(failures: number): string {
+  #connectingDetail(): string {
     const s = this.#source
-    const what = s.kind === 'sim' ? 'simulated controller' : s.kind === 'auto' ? 'searching for a controller' : `opening ${s.path}@${s.baudRate}`
-    return failures ? `${what} (attempt ${failures + 1})` : what
+    return s.kind === 'sim' ? 'simulated controller' : s.kind === 'auto' ? 'searching for a controller' : `opening ${s.path}@${s.baudRate}`
   }
 
   #sleep(ms: number): Promise<void> {
@@ -325,10 +332,19 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
   }
 
   async #openSerial(path: string, baudRate: number): Promise<Transport> {
+    // Opening can block on a wedged driver: give up after a while (and close the port if it opens late).
+    const opening = SerialTransport.open({ path, baudRate, binding: this.#binding })
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`open took longer than ${this.#t.handshakeTimeoutMs} ms`)), this.#t.handshakeTimeoutMs)
+    })
     try {
-      return await SerialTransport.open({ path, baudRate, binding: this.#binding })
+      return await Promise.race([opening, timeout])
     } catch (err) {
+      opening.then((t) => t.close(), () => undefined)
       throw new DeviceError('disconnected', `cannot open ${path}: ${(err as Error).message}`)
+    } finally {
+      clearTimeout(timer)
     }
   }
 
@@ -350,7 +366,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
         let transport: Transport | undefined
         try {
           transport = await this.#openSerial(p.path, baud)
-          return await this.#handshake(transport, protocol, transport.description, Math.min(this.#t.answerTimeoutMs, 300))
+          return await this.#handshake(transport, protocol, transport.description, Math.min(this.#t.answerTimeoutMs, 300), true)
         } catch (err) {
           transport?.close()
           tried.push(`${p.path} ${protocol}: ${(err as Error).message}`)
@@ -360,11 +376,13 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
     throw new DeviceError('disconnected', `no controller answered on ${candidates.length} port(s): ${tried.join('; ')}`)
   }
 
-  async #handshake(transport: Transport, protocol: Protocol, port: string, answerTimeoutMs = this.#t.answerTimeoutMs): Promise<Opened> {
-    const session: DeviceSession = protocol === 'pcp' ? new PcpSession(transport, { answerTimeoutMs }) : new ViscaSession(transport, { answerTimeoutMs })
+  async #handshake(transport: Transport, protocol: Protocol, port: string, answerTimeoutMs = this.#t.answerTimeoutMs, probing = false): Promise<Opened> {
+    // A named PCP port may be an Arduino resetting on open: ask ID for up to ~3 s. Probing (auto) asks once.
+    const session: DeviceSession = protocol === 'pcp' ? new PcpSession(transport, { answerTimeoutMs, idRounds: probing ? 1 : 3 }) : new ViscaSession(transport, { answerTimeoutMs })
     const onTraffic = (e: TrafficEntry) => this.traffic.push(e)
     session.on('traffic', onTraffic)
     const ac = new AbortController()
+    this.#attempt = ac
     const timer = setTimeout(() => ac.abort(), this.#t.handshakeTimeoutMs)
     try {
       const info = await session.handshake(ac.signal)
@@ -376,6 +394,7 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
       throw new DeviceError(e.code ?? 'protocol', `${port}: no ${protocol.toUpperCase()} device answered (${e.code === 'aborted' ? `handshake took over ${this.#t.handshakeTimeoutMs} ms` : e.message})`)
     } finally {
       clearTimeout(timer)
+      if (this.#attempt === ac) this.#attempt = undefined
     }
   }
 
@@ -430,9 +449,15 @@ export class DeviceController extends EventEmitter<CameraControllerEvents> imple
 
   #setLink(l: LinkStatus): void {
     if (l.state === this.#link.state && l.detail === this.#link.detail) return
-    const was = this.#link.state
     this.#link = l
-    if (l.state !== was) this.#log.info({ link: l.state, detail: l.detail }, 'device link')
+    // Retries alternate connecting/disconnected every few seconds while nothing is attached: log a
+    // settled state once, the attempts at debug.
+    const settled = `${l.state} ${l.detail}`
+    if (l.state === 'connecting') this.#log.debug({ link: l.state, detail: l.detail }, 'device link')
+    else if (settled !== this.#lastLogged) {
+      this.#lastLogged = settled
+      this.#log.info({ link: l.state, detail: l.detail }, 'device link')
+    }
     this.traffic.push({ t: Date.now(), dir: 'note', raw: '', text: `link ${l.state}: ${l.detail}` })
     this.emit('link', l)
     this.side.emit('status', this.status())

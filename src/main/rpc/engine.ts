@@ -3,7 +3,8 @@
 
 import { z } from 'zod'
 import type { Principal } from '../../shared/auth.ts'
-import { type RunPlanChange, runPlanAddSchema, runPlanUpdateSchema } from '../../shared/runplan.ts'
+import type { RunPlanChange } from '../../shared/runplan.ts'
+import { runPlanAddSchema, runPlanUpdateSchema } from '../../shared/runplan-schema.ts'
 import type { CoreContext, Engine, EngineStatus } from '../core/engine.ts'
 import { defineHub, type HubConnectionInfo, type HubContext, type HubMessage, type HubProtocol, HubProtocolError, JsonHubProtocol, MessagePackHubProtocol, method } from '../signalr/index.ts'
 import { UiError } from '../uiapi/index.ts'

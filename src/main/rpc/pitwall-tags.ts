@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import { type Permission, type Principal, permissionsOf } from '../../shared/auth.ts'
 import { CAMERA_KEYS, type CameraChanges, canReadKey, cameraKeyDef } from '../../shared/camera-keys.ts'
-import { runPlanAddSchema, runPlanUpdateSchema } from '../../shared/runplan.ts'
+import { runPlanAddSchema, runPlanUpdateSchema } from '../../shared/runplan-schema.ts'
 import type { RunPlanService } from './runplan.ts'
 import { defineTag, type RpcPeer, type RpcServer } from './server.ts'
 import { RpcError, RpcTags } from './tags.ts'

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { RUNPLAN_MAX_ITEMS, type RunPlanChange, type RunPlanItem, type RunPlanList, runPlanAddSchema, runPlanUpdateSchema } from '../../shared/runplan.ts'
+import { RUNPLAN_MAX_ITEMS, type RunPlanChange, type RunPlanItem, type RunPlanList } from '../../shared/runplan.ts'
+import { runPlanAddSchema, runPlanUpdateSchema } from '../../shared/runplan-schema.ts'
 import type { z } from 'zod'
 import type { Store } from '../store/index.ts'
 import { RpcError } from './tags.ts'

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react'
 import type { ConnectionState, UiTransport } from '../../shared/ui-api/index.ts'
+import { PageBoundary } from './components/PageBoundary.tsx'
 import { features } from './features/index.ts'
 import { LoginPage } from './LoginPage.tsx'
 import { useRoute } from './route.ts'
@@ -161,7 +162,9 @@ function Shell() {
         </p>
       )}
       <main className="content">
-        <Page />
+        <PageBoundary page={current.id}>
+          <Page />
+        </PageBoundary>
       </main>
     </div>
   )

@@ -80,8 +80,8 @@ export interface SerialPortChoice {
 
 export type DeviceEvent = { type: 'status'; status: DeviceStatus } | { type: 'traffic'; entries: DeviceTrafficEntry[] }
 
-export const DEVICE_SIM_BUTTONS = ['light1', 'light2', 'record', 'main', 'head2'] as const
-export const DEVICE_SIM_FAULTS = ['none', 'silent', 'slow', 'garbage', 'corrupt', 'nak'] as const
+export { DEVICE_SIM_BUTTONS, DEVICE_SIM_FAULTS } from '../device-sim.ts'
+import { DEVICE_SIM_BUTTONS, DEVICE_SIM_FAULTS } from '../device-sim.ts'
 
 export const cameraApi = {
   commands: {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { type RunPlanChange, type RunPlanList, runPlanAddSchema, runPlanUpdateSchema } from '../runplan.ts'
+import type { RunPlanChange, RunPlanList } from '../runplan.ts'
+import { runPlanAddSchema, runPlanUpdateSchema } from '../runplan-schema.ts'
 import { command, topic } from './define.ts'
 
 // The rpc section of the UI API: the run plan DataSource (the same list RPC clients edit through the

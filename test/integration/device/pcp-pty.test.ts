@@ -24,7 +24,7 @@ beforeAll(async () => {
   pty = new PtyPair()
   await pty.start()
   emu = new EmulatorProcess('pcp', pty.dev)
-  await emu.waitFor((e) => e.event === 'port' && e.state === 'open')
+  await emu.waitFor((e) => e.event === 'port' && e.state === 'open', 20_000) // a cold start of the CLI on a loaded machine
   core = await startCore(`pcp:${pty.app}`)
   await connected()
 })
@@ -75,6 +75,12 @@ describe('PCP over a socat PTY pair', () => {
 
   it('kill the PTY pair and bring it back: detected within 2 s, writes fail clearly, reconnected and resynced', async () => {
     const a = await admin()
+    // the read-only link status on /api/v1: asked once, then followed
+    const anon = await V1Client.open(wsUrl(core.url))
+    clients.push(anon)
+    expect((await anon.request({ get: ['device-link'] }))[0]).toEqual({ 'device-link': { state: 'connected', detail: expect.stringMatching(/PCP 1/) } })
+    a.send({ 'device-link': { state: 'disconnected' } })
+    expect(await a.next((m) => m.key === 'device-link')).toEqual({ error: 'Read-only', key: 'device-link', message: 'device-link is read-only' })
     const t0 = Date.now()
     await pty.kill()
     await waitUntil(() => link().state !== 'connected', 2000, 'unplug detected')
@@ -91,6 +97,8 @@ describe('PCP over a socat PTY pair', () => {
     await emu.waitFor((e) => e.event === 'port' && e.state === 'open', 5000, false)
     await connected()
     expect(await a.next((m) => m.contrast === 77, 5000)).toMatchObject({ contrast: 77 })
+    expect(await anon.next((m) => (m['device-link'] as { state?: string } | undefined)?.state === 'disconnected')).toMatchObject({ 'device-link': { detail: expect.any(String) } })
+    expect(await anon.next((m) => (m['device-link'] as { state?: string } | undefined)?.state === 'connected')).toBeTruthy()
     const [ok] = await a.request({ brightness: 31 })
     expect(ok).toMatchObject({ brightness: 31, info: ['brightness'] })
     expect(deviceOf(core).controller.status().reconnects).toBeGreaterThanOrEqual(1)

@@ -25,7 +25,7 @@ beforeAll(async () => {
   pty = new PtyPair()
   await pty.start()
   emu = new EmulatorProcess('visca', pty.dev)
-  await emu.waitFor((e) => e.event === 'port' && e.state === 'open')
+  await emu.waitFor((e) => e.event === 'port' && e.state === 'open', 20_000) // a cold start of the CLI on a loaded machine
   core = await startCore(`visca:${pty.app}`)
   await connected()
 })

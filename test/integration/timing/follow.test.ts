@@ -81,6 +81,20 @@ describe('B follows A over the RedMist hub', () => {
     }
   }, 30_000)
 
+  it('follows a private event with its access code (and not without)', async () => {
+    const a = await startCore({ source: `replay:${CAPTURE}@max`, record: false, accessCode: 'pit-lane' })
+    cores.push(a)
+    await (a.timing.sourceObject as ReplaySource).done
+    const b = await startCore({ source: `redmist:${a.core.url}#1`, redmist: { protocol: 'messagepack', accessCode: 'pit-lane' }, record: false })
+    cores.push(b)
+    await until(() => JSON.stringify(comparable(b.timing.store.snapshot())) === JSON.stringify(comparable(a.timing.store.snapshot())), 10_000, 'B to converge with the code')
+    const c = await startCore({ source: `redmist:${a.core.url}#1`, redmist: { protocol: 'messagepack', accessCode: 'wrong' }, record: false })
+    cores.push(c)
+    await until(() => c.timing.source.state === 'error', 5000, 'a wrong code to fail')
+    expect(c.timing.source.detail).toContain('Access code required')
+    expect(c.timing.store.cars.size).toBe(0)
+  }, 30_000)
+
   it('recovers when A restarts mid-race: no stale or duplicated cars', async () => {
     let a = await startCore({ source: `replay:${CAPTURE}@30`, record: false })
     const port = Number(new URL(a.core.url).port)

@@ -111,6 +111,30 @@ describe('StatusHub with the official client', () => {
     expect(p.cpu).toEqual([expect.objectContaining({ n, ltm: '00:01:11.111' })])
   })
 
+  it('legacy V1: a gzip+base64 full Payload every 5 s, and gzip in-car updates', async () => {
+    const c = connect('json')
+    await c.start()
+    await c.invoke('SubscribeToEvent', 1)
+    const car = [...a.timing.store.cars.values()].find((x) => x.classPosition === 2)!
+    await c.invoke('SubscribeToInCarDriverEvent', 1, car.number, null)
+    const inCar = next<string>(c, 'ReceiveInCarUpdate')
+    a.timing.store.applyCars([{ number: car.number, lastLapCompleted: car.lastLapCompleted + 5 }])
+    const p = JSON.parse(gunzipSync(Buffer.from(await inCar, 'base64')).toString())
+    expect(p).toMatchObject({ n: car.number, p: '2' })
+    const t0 = Date.now()
+    const periodic = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no periodic full payload')), 7000)
+      c.on('ReceiveMessage', (m: string) => {
+        if (m.startsWith('H4sI')) {
+          clearTimeout(t)
+          resolve(m)
+        }
+      })
+    })
+    expect(Date.now() - t0).toBeLessThan(7000)
+    expect(JSON.parse(gunzipSync(Buffer.from(periodic, 'base64')).toString()).cps.length).toBe(a.timing.store.cars.size)
+  }, 15_000)
+
   it('control log: ReceiveControlLog for the event and the car, penalties folded into the car', async () => {
     const c = connect('messagepack')
     await c.start()
@@ -148,6 +172,11 @@ describe('StatusHub with the official client', () => {
     await expect(c.invoke('SubscribeToEventV2', 'x')).rejects.toThrow(/argument 1/)
     await expect(c.invoke('SubscribeToEventV2')).rejects.toThrow()
     await c.invoke('SubscribeToEventV2', 1)
+    for (let i = 0; i < 70; i++) {
+      const r = c.invoke('SubscribeToCarControlLogs', 1, `c${i}`, null)
+      if (i < 63) await r
+      else await expect(r).rejects.toThrow(/Too many subscriptions/)
+    }
   })
 })
 
@@ -170,7 +199,7 @@ describe('REST /status/v2/Events', () => {
   it('LoadLiveEvents, LoadEvent, LoadSessions, LoadCarLaps, LoadSessionLaps, LoadFlags, LoadControlLog, LoadCarControlLogs, LoadInCarPayload', async () => {
     const live = (await (await get('LoadLiveEvents', '')).json()) as Array<Record<string, unknown>>
     expect(live).toEqual([expect.objectContaining({ eid: 1 })])
-    expect(await (await get('LoadEvent', 'eventId=1')).json()).toMatchObject({ e: 1 })
+    expect(await (await get('LoadEvent', 'eventId=1')).json()).toMatchObject({ e: 1, t: 'Circut Of The Americas', di: '3.426 mi' })
     const sessions = (await (await get('LoadSessions', 'eventId=1')).json()) as Array<{ sid: number }>
     const sid = a.timing.store.session.sessionId
     expect(sessions.map((s) => s.sid)).toContain(sid)

@@ -1,6 +1,7 @@
 // The RMonitor TCP path end to end: `pitwall rmonitor-server` (a real child process) serving like
 // Orbits, Pitwall's rmonitor:HOST:PORT source following it, reconnecting when the server comes back.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { capturePath } from '../../helpers/shared.ts'
@@ -63,6 +64,26 @@ describe('rmonitor-server + rmonitor source', () => {
     const bySix = [...a.timing.store.cars.values()].sort((x, y) => x.overallPosition - y.overallPosition).map((c) => c.number)
     expect(bySix).toHaveLength(6)
   }, 40_000)
+
+  it('survives a hostile feed: garbage, an endless line, binary; counts what it skips and keeps the good records', async () => {
+    const srv = createServer((sock) => {
+      sock.write('$B,3,"Hostile"\r\n$C,1,"GT"\r\n$A,"9","9",1,"A","B","",1\r\n')
+      sock.write('garbage line\r\n$G,x,"9",1,"00:01:00.000"\r\n')
+      sock.write(Buffer.from([0, 1, 2, 255, 254, 13, 10]))
+      sock.write('$' + 'A'.repeat(200_000))
+      sock.write('\r\n$G,1,"9",3,"00:05:00.000"\r\n$F,10,"00:10:00","12:00:00","00:05:00","Green "\r\n')
+    })
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+    try {
+      const a = await startCore({ source: `rmonitor:127.0.0.1:${(srv.address() as AddressInfo).port}`, record: false })
+      cores.push(a)
+      await until(() => a.timing.store.cars.get('9')?.lastLapCompleted === 3, 5000, 'the good records after the junk')
+      expect(a.timing.store.session).toMatchObject({ sessionName: 'Hostile', currentFlag: 1 })
+      expect(a.timing.source.broken).toBeGreaterThanOrEqual(3)
+    } finally {
+      srv.close()
+    }
+  })
 
   it('refuses bad flags with one line and exit code 2', async () => {
     const proc = spawn(process.execPath, [BIN, 'rmonitor-server', '--generate', '--file', 'x'], { stdio: ['ignore', 'pipe', 'pipe'] })

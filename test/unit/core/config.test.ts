@@ -27,7 +27,7 @@ describe('config', () => {
   })
 
   it('maps PITWALL_* names to nested camelCase keys and JSON values', () => {
-    expect(fromEnv({ PITWALL_ALLOWED_ORIGINS: '["http://a:1"]', PITWALL_DEVICE__USB_IDS: '["0403:6001"]', OTHER: 'x', PITWALL_ANONYMOUS_READ: 'false' })).toEqual({
+    expect(fromEnv({ PITWALL_ALLOWED_ORIGINS: '["http://a:1"]', PITWALL_DEVICE__USB_IDS: '["0403:6001"]', OTHER: 'x', PITWALL_ANONYMOUS_READ: 'false', PITWALL_SHARED: '/x' })).toEqual({
       allowedOrigins: ['http://a:1'],
       device: { usbIds: ['0403:6001'] },
       anonymousRead: false,
@@ -37,6 +37,7 @@ describe('config', () => {
   it('names the problem in one line', () => {
     expect(() => loadConfig({ env: { PITWALL_PORT: '99999' } })).toThrow(/^invalid config: port: /)
     expect(() => loadConfig({ env: {}, cli: { bogus: 1 } })).toThrow(/unknown key bogus/)
+    expect(() => loadConfig({ env: { PITWALL_CAMERA__MAX_CLIENT: '60' } })).toThrow(/unknown key camera.maxClient/) // typo inside a section
     const bad = join(tmp(), 'bad.json')
     writeFileSync(bad, '{ nope')
     expect(() => loadConfig({ env: {}, file: bad })).toThrow(ConfigError)

@@ -60,4 +60,24 @@ describe('live facts for the tray', () => {
     const none = followFeeds({ subscribe: () => { throw new Error('no') }, call: vi.fn() }, ctx, () => undefined)
     expect(none.setRecording).toBeUndefined()
   })
+
+  it('a listener that throws is reported, and the section still counts as there', () => {
+    let emit: ((e: unknown) => void) | undefined
+    const router = {
+      subscribe: (_t: string, _p: unknown, _c: unknown, fn: (e: unknown) => void) => {
+        emit = fn
+        fn({ type: 'snapshot', snapshot: { state: { record: 'on' }, link: { state: 'connected' } } }) // first value while subscribing
+        return () => undefined
+      },
+      call: vi.fn(),
+    }
+    const errors: unknown[] = []
+    const feeds = followFeeds(router, ctx, () => {
+      throw new Error('boom')
+    }, (e) => errors.push(e))
+    expect(feeds.setRecording).toBeDefined()
+    expect(errors.length).toBeGreaterThanOrEqual(1)
+    emit!({ type: 'change', changes: { record: 'off' } })
+    expect(feeds.facts().recording).toBe(false)
+  })
 })

@@ -39,6 +39,21 @@ describe('PCP session against the emulator', () => {
     expect(all).toMatchObject({ brightness: 50, record: 'off', 'cam1-light': false })
   })
 
+  it('keeps asking ID while a device resets on open (Arduino), and gives up after its rounds', async () => {
+    const [host, dev] = memoryPair()
+    const emu = new PcpEmulator()
+    const patient = new PcpSession(host, { answerTimeoutMs: 50, idRounds: 3 })
+    cleanup.push(() => patient.close(new Error('end')), () => emu.stop())
+    const late = setTimeout(() => emu.attach(dev, { boot: true }), 150) // "bootloader" done after 150 ms
+    cleanup.push(() => clearTimeout(late))
+    expect((await patient.handshake()).firmware).toBe('1.0.0')
+
+    const [host2] = memoryPair()
+    const hasty = new PcpSession(host2, { answerTimeoutMs: 50, idRounds: 1 })
+    cleanup.push(() => hasty.close(new Error('end')))
+    await expect(hasty.handshake()).rejects.toThrow('Device did not answer ID within 100 ms')
+  })
+
   it('applies writes and reports per-key refusals from NAKs', async () => {
     const { session, emu } = await setup()
     await session.handshake()

@@ -63,6 +63,9 @@ describe('session builder', () => {
     const lone = b.processBatch(recs('$I, "00:00:00", "0/0/0000"'), T0 + 101_000)
     expect(lone.reset).toBe(false)
     expect(b.cars.size).toBe(3)
+    // The same $I read together with a heartbeat (one TCP read) is still not a reset sequence.
+    expect(b.processBatch(recs('$I, "00:00:00", "0/0/0000"', '$F,9999,"00:58:00","12:02:00","00:02:00","Green "'), T0 + 101_500).reset).toBe(false)
+    expect(b.cars.size).toBe(3)
     const seq = b.processBatch(recs('$I, "00:00:00", "0/0/0000"', '$A,"1","1",11,"A","One","",1', '$A,"2","2",22,"B","Two","",1'), T0 + 102_000)
     expect(seq.reset).toBe(true)
     expect([...b.cars.keys()]).toEqual(['1', '2'])

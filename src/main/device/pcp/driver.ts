@@ -4,7 +4,7 @@ import type { ApplyResults, ExtraControl } from '../../camera/controller.ts'
 import { DeviceError, type DeviceInfo, type DeviceSession, NOT_SUPPORTED, type SessionEvents, type TrafficEntry } from '../session.ts'
 import type { Transport } from '../transport/transport.ts'
 import { encodeFrame, LineSplitter, NAK_TEXT, PCP_VERSION, type PcpFrame, parseFrame, parsePairs } from './codec.ts'
-import { decodeValue, encodeValue, PCP_KEYS, pcpCode, pcpKeyByCode } from './keys.ts'
+import { decodeValue, encodeValue, PCP_KEYS, pcpKeyByCode } from './keys.ts'
 
 export interface PcpSessionOptions {
   /** How long one attempt may wait for its answer (the command is sent twice before failing). */
@@ -13,6 +13,11 @@ export interface PcpSessionOptions {
   maxQueue?: number
   /** Least time between two resyncs caused by unreadable frames. */
   resyncIntervalMs?: number
+  /**
+   * How many times the handshake asks ID before giving up (each ask = 2 attempts): an Arduino that
+   * resets when the port opens needs about 2 s before it answers.
+   */
+  idRounds?: number
 }
 
 interface Pending {
@@ -56,6 +61,7 @@ export class PcpSession extends EventEmitter<SessionEvents> implements DeviceSes
   #lastResync = 0
   #resyncTimer: NodeJS.Timeout | undefined
   #ready = false
+  #idRounds: number
   #onData = (b: Uint8Array) => this.#receive(b)
   #onClose = (reason: Error | null) => this.#lost(reason ?? new DeviceError('disconnected', 'line closed'))
 
@@ -65,6 +71,7 @@ export class PcpSession extends EventEmitter<SessionEvents> implements DeviceSes
     this.#answerTimeoutMs = opts.answerTimeoutMs ?? 500
     this.#maxQueue = opts.maxQueue ?? 64
     this.#resyncIntervalMs = opts.resyncIntervalMs ?? 2000
+    this.#idRounds = opts.idRounds ?? 1
     transport.once('close', this.#onClose)
     transport.on('data', this.#onData)
   }
@@ -72,7 +79,14 @@ export class PcpSession extends EventEmitter<SessionEvents> implements DeviceSes
   async handshake(signal?: AbortSignal): Promise<DeviceInfo> {
     // A lone newline ends whatever half line the device may hold from before.
     this.#write('\n')
-    const id = await this.#request('ID', [], signal)
+    let id: PcpFrame | undefined
+    for (let round = 1; !id; round++) {
+      try {
+        id = await this.#request('ID', [], signal)
+      } catch (err) {
+        if ((err as DeviceError).code !== 'timeout' || round >= this.#idRounds) throw err
+      }
+    }
     const info = Object.fromEntries(parsePairs(id.args.slice(1)) ?? [])
     if (id.args[0] !== 'ID' || info.PCP === undefined) throw new DeviceError('protocol', 'device answered ID without PCP=<version>')
     if (Number(info.PCP) !== PCP_VERSION) throw new DeviceError('protocol', `device speaks PCP ${info.PCP}, Pitwall speaks PCP ${PCP_VERSION}`)
@@ -369,4 +383,3 @@ export function describe(line: string): string {
   return `#${hex(seq)} ${verb} ${named.join(' ')}`.trim()
 }
 
-export { pcpCode }

@@ -27,6 +27,9 @@ export const groups = {
   inCarV2: (e: number, car: string) => `in-car-evt-${e}-car-${car}v2`,
 }
 
+/** Groups one connection may join. */
+export const MAX_SUBSCRIPTIONS = 64
+
 export const ACCESS_ERROR = 'Access code required or invalid for this event.'
 
 export interface StatusHubOptions {
@@ -58,6 +61,10 @@ export class StatusHub {
     this.#engine = engine
     this.#debounceMs = opts.debounceMs ?? 20
     const join = (connId: string, proto: string | undefined, name: string) => {
+      // Bounded: a client cannot grow the group tables without limit (car numbers are free text).
+      let mine = 0
+      for (const set of this.#members.values()) if (set.has(connId)) mine++
+      if (mine >= MAX_SUBSCRIPTIONS && !this.#members.get(name)?.has(connId)) throw new HubError(`Too many subscriptions on one connection (max ${MAX_SUBSCRIPTIONS}).`)
       this.hub.addToGroup(connId, name)
       this.hub.addToGroup(connId, `${name}:${proto === 'messagepack' ? 'messagepack' : 'json'}`)
       let set = this.#members.get(name)
@@ -180,6 +187,7 @@ export class StatusHub {
     const g = groups.v2(e)
     const sp = this.#pendingSession as SessionStatePatch | null
     this.#pendingSession = null
+    const flagChanged = sp?.currentFlag !== undefined && sp.currentFlag !== null
     if (sp) {
       this.hub.group(`${g}:json`).send('ReceiveSessionPatch', sessionPatchToJson(sp, e, sid))
       this.hub.group(`${g}:messagepack`).send('ReceiveSessionPatch', sessionToArray({ ...sp, eventId: e, sessionId: sid }, true))
@@ -203,9 +211,9 @@ export class StatusHub {
         this.hub.group(`${g}:json`).send('ReceiveCarPatches', list.map((p) => carPatchToJson(p, es, ss)))
         this.hub.group(`${g}:messagepack`).send('ReceiveCarPatches', list.map((p) => carToArray({ ...p, eventId: es, sessionId: ss }, true)))
         this.sentCarPatches += list.length
-        this.#inCar(list)
+        this.#inCar(list, flagChanged)
       }
-    } else if (sp?.currentFlag !== undefined && sp.currentFlag !== null) this.#inCar([])
+    } else if (flagChanged) this.#inCar([], true)
     this.#v1Partial()
   }
 
@@ -227,15 +235,17 @@ export class StatusHub {
     const g = groups.controlLog(e)
     this.hub.group(`${g}:json`).send('ReceiveControlLog', carControlLogsToJson(log))
     this.hub.group(`${g}:messagepack`).send('ReceiveControlLog', carControlLogsToArray(log))
-    // Per car: only cars with subscribers whose entries changed.
+    // Per car: only cars with subscribers whose entries changed (and only their memory is kept).
     const prefix = `${e}-`
+    const seen = this.#lastCarLogs
+    this.#lastCarLogs = new Map()
     for (const name of this.#members.keys()) {
       if (!name.startsWith(prefix) || name === g) continue
       const car = name.slice(prefix.length)
       const entries: ControlLogEntry[] = log.entries.filter((x) => x.car1 === car || x.car2 === car)
       const key = JSON.stringify(entries)
-      if (this.#lastCarLogs.get(car) === key) continue
       this.#lastCarLogs.set(car, key)
+      if (seen.get(car) === key) continue
       const carLog = { carNumber: car, entries }
       this.hub.group(`${name}:json`).send('ReceiveControlLog', carControlLogsToJson(carLog))
       this.hub.group(`${name}:messagepack`).send('ReceiveControlLog', carControlLogsToArray(carLog))
@@ -244,11 +254,12 @@ export class StatusHub {
 
   // ---- in-car ----
 
-  #inCar(changed: CarPositionPatch[]): void {
+  #inCar(changed: CarPositionPatch[], flagChanged: boolean): void {
     const e = this.#eventId()
     const lapDone = changed.some((p) => p.lastLapCompleted != null || p.overallPosition != null)
-    if (!lapDone && changed.length) return
+    if (!lapDone && !flagChanged) return
     const prefix = `in-car-evt-${e}-car-`
+    for (const name of this.#lastInCar.keys()) if (!this.#members.has(name)) this.#lastInCar.delete(name)
     for (const name of this.#members.keys()) {
       if (!name.startsWith(prefix)) continue
       const v2 = name.endsWith('v2')

@@ -71,7 +71,8 @@ export function mountRedMistRest(ctx: CoreContext, engine: TimingEngine): void {
   const event = () => {
     const s = store.session
     const sessions = [...store.sessions.values()].map(sessionJson)
-    return { e: s.eventId, n: s.eventName || ctx.config.name, d: s.sessionStartTime.slice(0, 10), u: '', s: sessions, on: ctx.config.name, ow: '', l: null, sc: null, t: '', cc: '', di: '', b: null, hc: engine.controlLog.entries.length > 0, il: s.isLive, isSimulation: s.isSimulation, isArchived: false, organizationId: 0, priv: !!ctx.config.timing.accessCode, hn: false }
+    const track = engine.sourceObject?.track?.()
+    return { e: s.eventId, n: s.eventName || ctx.config.name, d: s.sessionStartTime.slice(0, 10), u: '', s: sessions, on: ctx.config.name, ow: '', l: null, sc: null, t: track?.name ?? '', cc: '', di: track?.lengthMiles ? `${track.lengthMiles} mi` : '', b: null, hc: engine.controlLog.entries.length > 0, il: s.isLive, isSimulation: s.isSimulation, isArchived: false, organizationId: 0, priv: !!ctx.config.timing.accessCode, hn: false }
   }
   const sessionJson = (x: { sessionId: number; name: string; startTime: string; endTime: string | null; isPracticeQualifying: boolean }) => ({
     sid: x.sessionId,
@@ -86,7 +87,7 @@ export function mountRedMistRest(ctx: CoreContext, engine: TimingEngine): void {
   })
   const summary = () => {
     const s = store.session
-    return { eid: s.eventId, oid: 0, on: ctx.config.name, en: s.eventName || ctx.config.name, ed: s.sessionStartTime.slice(0, 10), l: s.isLive, t: '', s: null, sim: s.isSimulation, arch: false, hasResults: false, priv: !!ctx.config.timing.accessCode, hn: false }
+    return { eid: s.eventId, oid: 0, on: ctx.config.name, en: s.eventName || ctx.config.name, ed: s.sessionStartTime.slice(0, 10), l: s.isLive, t: engine.sourceObject?.track?.().name ?? '', s: null, sim: s.isSimulation, arch: false, hasResults: false, priv: !!ctx.config.timing.accessCode, hn: false }
   }
   /** One CarPosition per completed lap (LoadCarLaps). */
   const lapCars = (number: string): CarPosition[] => {

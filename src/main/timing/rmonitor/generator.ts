@@ -228,6 +228,7 @@ export class RaceGenerator {
   }
 
   #redStart = 0
+  #doneAt = 0
 
   #maybeFlag(now: number): void {
     if (this.#phase !== 'green' || now - this.#raceStart < 120_000) return
@@ -290,7 +291,8 @@ export class RaceGenerator {
     }
     if (this.#phase === 'finishing' && this.#cars.every((c) => c.finished)) {
       this.#phase = 'done'
-      this.#phaseUntil = now + this.#o.restartAfterSeconds * 1000
+      this.#doneAt = now
+      this.#phaseUntil = now + Math.max(15, this.#o.restartAfterSeconds) * 1000
     }
     return out
   }
@@ -304,15 +306,18 @@ export class RaceGenerator {
   }
 
   #heartbeat(): RMonitorRecord {
-    const flag = { pre: '      ', green: 'Green ', yellow: 'Yellow', red: 'Red   ', finishing: 'Finish', done: 'Finish' }[this.#phase]
+    // After the checkered flag the timing system goes back to no flag, so the next race starts with a full reset.
+    const flag = { pre: '      ', green: 'Green ', yellow: 'Yellow', red: 'Red   ', finishing: 'Finish', done: this.#now - this.#doneAt < 10_000 ? 'Finish' : '      ' }[this.#phase]
     const started = this.#phase !== 'pre'
     const elapsed = started ? this.#now - this.#raceStart : 0
     const toGo = started ? Math.max(0, this.#finishAt - this.#now) : this.#o.durationMinutes * 60_000
     return { type: 'F', lapsToGo: 9999, timeToGo: formatRmTime(toGo).slice(0, 8), timeOfDay: this.#tod(), raceTime: formatRmTime(elapsed).slice(0, 8), flag }
   }
 
+  /** Track time of day, in the machine's local time (as Orbits shows the organiser's clock). */
   #tod(): string {
-    return formatRmTime((this.#o.startWallMs + this.#now) % 86_400_000).slice(0, 8)
+    const d = new Date(this.#o.startWallMs + this.#now)
+    return formatRmTime(((d.getHours() * 60 + d.getMinutes()) * 60 + d.getSeconds()) * 1000).slice(0, 8)
   }
 
   #date(): string {

@@ -32,6 +32,10 @@ abstract class RMonitorBased implements TimingSource {
     this.feed.state(this.info())
   }
 
+  track(): { name: string; lengthMiles: number } {
+    return { name: this.ingest.builder.trackName, lengthMiles: this.ingest.builder.trackLengthMiles }
+  }
+
   info(): TimingSourceInfo {
     return { spec: this.spec, kind: this.kind, state: this.st, detail: this.detail, received: this.ingest.stats.received, broken: this.ingest.stats.broken }
   }
@@ -101,11 +105,10 @@ export class RMonitorTcpSource extends RMonitorBased {
         this.#lines.push(line)
         this.ingest.line(line)
       },
+      // A batch is what arrives within 10 ms: a reset sequence ($I + entries) split over TCP reads
+      // stays one batch, so it is not mistaken for a lone mid-race $I.
       onChunkEnd: () => {
-        const now = Date.now()
-        if (this.#lines.length) feed.raw?.(this.#lines, now)
-        this.#lines = []
-        this.ingest.flush(now)
+        this.#flushTimer ??= setTimeout(() => this.#flush(), 10)
       },
       onBroken: (line, reason) => this.ingest.broken(line, reason),
       onState: (state, detail) => {
@@ -120,12 +123,24 @@ export class RMonitorTcpSource extends RMonitorBased {
     })
   }
 
+  #flushTimer: NodeJS.Timeout | null = null
+
+  #flush(): void {
+    this.#flushTimer = null
+    const now = Date.now()
+    if (this.#lines.length) this.feed.raw?.(this.#lines, now)
+    this.#lines = []
+    this.ingest.flush(now)
+  }
+
   start(): void {
     this.#client.start()
   }
 
   async stop(): Promise<void> {
     this.#client.stop()
+    if (this.#flushTimer) clearTimeout(this.#flushTimer)
+    this.#flushTimer = null
     this.setState('stopped')
   }
 }

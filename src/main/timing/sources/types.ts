@@ -20,6 +20,8 @@ export interface TimingFeed {
 
 export interface TimingSource {
   readonly spec: string
+  /** Track name and length (miles) when the feed names them (RMonitor $E). */
+  track?(): { name: string; lengthMiles: number }
   start(): void
   stop(): Promise<void>
   info(): TimingSourceInfo

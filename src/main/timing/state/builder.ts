@@ -44,6 +44,8 @@ interface Slot {
   /** Fields changed since the last flush; `isNew` cars are emitted whole. */
   patch: Record<string, unknown> | null
   isNew: boolean
+  /** Numeric form of each derived gap string last written (skips re-formatting unchanged gaps). */
+  gapCodes: number[]
 }
 
 export interface BatchResult {
@@ -144,17 +146,19 @@ export class SessionBuilder {
     let reset = false
     let resetMidRace = false
     const flagOut = this.session.currentFlag !== Flags.Unknown
-    const standalone = flagOut && records.length === 1 && isStandaloneReset(records[0]!)
-    let midRace = false
-    if (flagOut && !standalone) {
-      let hasI = false
-      let hasA = false
-      for (const r of records) {
-        if (r.type === 'I') hasI = true
-        else if (r.type === 'A' || r.type === 'COMP') hasA = true
-      }
-      midRace = hasI && hasA
+    let hasI = false
+    let hasA = false
+    let allZeroI = true
+    for (const r of records) {
+      if (r.type === 'I') {
+        hasI = true
+        if (!isStandaloneReset(r)) allZeroI = false
+      } else if (r.type === 'A' || r.type === 'COMP') hasA = true
     }
+    // RedMist ignores a lone `$I, "00:00:00", "0/0/0000"` during a race. We also ignore it when other
+    // records share its batch but no entry list follows (a TCP read may carry a heartbeat with it).
+    const standalone = flagOut && hasI && !hasA && allZeroI
+    const midRace = flagOut && hasI && hasA
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!
       if (r.type === 'I') {
@@ -203,7 +207,7 @@ export class SessionBuilder {
         car.overallStartingPosition = kept.osp
         car.inClassStartingPosition = kept.icsp
       }
-      slot = { car, lastSeenMs: this.#nowMs, lastLapMs: kept?.lastLapMs ?? 0, totalMs: 0, bestMs: 0, hasRaceInfo: false, patch: null, isNew: true }
+      slot = { car, lastSeenMs: this.#nowMs, lastLapMs: kept?.lastLapMs ?? 0, totalMs: 0, bestMs: 0, hasRaceInfo: false, patch: null, isNew: true, gapCodes: [NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN] }
       this.#slots.set(number, slot)
       this.#touched.push(slot)
       this.#positionsDirty = true
@@ -530,6 +534,20 @@ function typicalHighLapMs(slots: Slot[]): number {
   return times[Math.min(times.length - 1, Math.floor(times.length * 0.9))]!
 }
 
+const GAP_INDEX: Record<string, number> = { overallGap: 0, overallDifference: 1, inClassGap: 2, inClassDifference: 3, overallGapByFastTime: 4, overallDifferenceByFastTime: 5, inClassGapByFastTime: 6, inClassDifferenceByFastTime: 7 }
+const EMPTY_CODE = -1e15
+
+/**
+ * Writes a derived gap: `code` is a time in ms (≥ 0), -(laps + 1) for "N laps", or EMPTY_CODE for "".
+ * Formatting is skipped when the value is the one last written.
+ */
+function putGap(slot: Slot, key: StrKey, code: number): void {
+  const i = GAP_INDEX[key]!
+  if (slot.gapCodes[i] === code) return
+  slot.gapCodes[i] = code
+  put(slot, key, code === EMPTY_CODE ? '' : code < 0 ? lapTerm(-code - 1) : formatGap(code))
+}
+
 type StrKey = 'overallGap' | 'overallDifference' | 'inClassGap' | 'inClassDifference' | 'overallGapByFastTime' | 'overallDifferenceByFastTime' | 'inClassGapByFastTime' | 'inClassDifferenceByFastTime'
 
 /**
@@ -545,8 +563,8 @@ function gapAndDiff(slots: Slot[], highLapMs: number, gapKey: StrKey, diffKey: S
     const t = slot.totalMs
     if (!(t > 0)) continue
     if (i === 0) {
-      put(slot, gapKey, '')
-      put(slot, diffKey, '')
+      putGap(slot, gapKey, EMPTY_CODE)
+      putGap(slot, diffKey, EMPTY_CODE)
       continue
     }
     const laps = slot.car.lastLapCompleted
@@ -554,18 +572,18 @@ function gapAndDiff(slots: Slot[], highLapMs: number, gapKey: StrKey, diffKey: S
     if (ahead.car.lastLapCompleted === laps) {
       if (ahead.totalMs > 0) {
         const g = t - ahead.totalMs
-        if (g >= 0 && g <= limit) put(slot, gapKey, formatGap(g))
+        if (g >= 0 && g <= limit) putGap(slot, gapKey, g)
       }
     } else {
       const d = ahead.car.lastLapCompleted - laps
-      put(slot, gapKey, d < 0 ? '' : lapTerm(d))
+      putGap(slot, gapKey, d < 0 ? EMPTY_CODE : -(d + 1))
     }
     if (leader.car.lastLapCompleted === laps) {
       const d = t - leader.totalMs
-      if (d >= 0 && d <= limit) put(slot, diffKey, formatGap(d))
+      if (d >= 0 && d <= limit) putGap(slot, diffKey, d)
     } else {
       const d = leader.car.lastLapCompleted - laps
-      put(slot, diffKey, d < 0 ? '' : lapTerm(d))
+      putGap(slot, diffKey, d < 0 ? EMPTY_CODE : -(d + 1))
     }
   }
 }
@@ -575,20 +593,20 @@ function fastGapAndDiff(slots: Slot[], gapKey: StrKey, diffKey: StrKey): void {
   for (const slot of slots) {
     if (slot.bestMs > 0) ranked.push(slot)
     else {
-      put(slot, gapKey, '')
-      put(slot, diffKey, '')
+      putGap(slot, gapKey, EMPTY_CODE)
+      putGap(slot, diffKey, EMPTY_CODE)
     }
   }
   ranked.sort((a, b) => a.bestMs - b.bestMs || (a.car.bestLap <= 0 ? 1e9 : a.car.bestLap) - (b.car.bestLap <= 0 ? 1e9 : b.car.bestLap) || (a.car.number < b.car.number ? -1 : 1))
   for (let i = 0; i < ranked.length; i++) {
     const slot = ranked[i]!
     if (i === 0) {
-      put(slot, gapKey, '')
-      put(slot, diffKey, '')
+      putGap(slot, gapKey, EMPTY_CODE)
+      putGap(slot, diffKey, EMPTY_CODE)
       continue
     }
-    put(slot, gapKey, formatGap(slot.bestMs - ranked[i - 1]!.bestMs))
-    put(slot, diffKey, formatGap(slot.bestMs - ranked[0]!.bestMs))
+    putGap(slot, gapKey, slot.bestMs - ranked[i - 1]!.bestMs)
+    putGap(slot, diffKey, slot.bestMs - ranked[0]!.bestMs)
   }
 }
 

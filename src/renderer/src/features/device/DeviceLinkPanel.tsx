@@ -1,6 +1,8 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import type { DeviceStatus, DeviceTrafficEntry, SerialPortChoice } from '../../../../shared/ui-api/index.ts'
-import { DEVICE_SIM_BUTTONS, DEVICE_SIM_FAULTS } from '../../../../shared/ui-api/index.ts'
+import { DEVICE_SIM_BUTTONS, DEVICE_SIM_FAULTS } from '../../../../shared/device-sim.ts'
+import { can, type Principal } from '../../../../shared/auth.ts'
+import { useSession } from '../../stores/session.ts'
 import { useConnectionState, useTopic, useTransport } from '../../transport/context.tsx'
 import './device.css'
 
@@ -16,6 +18,9 @@ export function DeviceLinkPanel() {
   const [status, setStatus] = useState<DeviceStatus | null>(null)
   const [traffic, setTraffic] = useState<DeviceTrafficEntry[]>([])
   const [error, setError] = useState<string | null>(null)
+  const user = useSession((st) => st.user)
+  // Changing the source or driving the emulator needs Device_rw (the core checks it too).
+  const readOnly = !user || !can(user as Principal, 'Device_rw') ? (user?.username ? `Your role (${user.role}) can watch the controller link but not change it.` : 'Log in to change the controller source.') : null
 
   useTopic('device', {}, (e) => {
     if (e.type === 'status') setStatus(e.status)
@@ -39,8 +44,9 @@ export function DeviceLinkPanel() {
     <div className="device-link">
       {error && <p className="error" role="alert">{error}</p>}
       {status && <LinkCard status={status} />}
-      {status && <SourceCard status={status} run={run} />}
-      {status?.sim && <EmulatorCard status={status} run={run} />}
+      {readOnly && status && <p className="hint">{readOnly}</p>}
+      {status && !readOnly && <SourceCard status={status} run={run} />}
+      {status?.sim && !readOnly && <EmulatorCard status={status} run={run} />}
       {status?.protocol === 'visca' && status.link.state === 'connected' && <ViscaExtras />}
       <TrafficCard entries={traffic} onClear={() => setTraffic([])} />
       {!status && <p className="hint">Reading the device status… ({transport.kind})</p>}
@@ -99,6 +105,13 @@ function SourceCard({ status, run }: { status: DeviceStatus; run: Run }) {
   const [driver, setDriver] = useState(current.driver)
   const [path, setPath] = useState(current.path)
   const [baud, setBaud] = useState(current.baud)
+  useEffect(() => {
+    // follow the core when the source changes (another client, the emulator switch)
+    const next = splitSource(status.source)
+    setDriver(next.driver)
+    if (next.path) setPath(next.path)
+    setBaud(next.baud)
+  }, [status.source])
   const [ports, setPorts] = useState<SerialPortChoice[] | null>(null)
   const [portsError, setPortsError] = useState<string | null>(null)
   const lastHardware = useRef<string | null>(status.sim ? null : status.source)
@@ -191,7 +204,8 @@ function EmulatorCard({ status, run }: { status: DeviceStatus; run: Run }) {
   const transport = useTransport()
   const [fault, setFault] = useState(status.sim!.fault)
   const [delay, setDelay] = useState(800)
-  useEffect(() => setFault(status.sim!.fault), [status.sim])
+  const coreFault = status.sim!.fault
+  useEffect(() => setFault(coreFault), [coreFault]) // follow the core only when its fault really changes
   const sim = (p: Parameters<typeof transport.call<'device.sim'>>[1]) => run(() => transport.call('device.sim', p))
   return (
     <div className="card">

@@ -1,4 +1,4 @@
-import { memo, useMemo } from 'react'
+import { memo, useEffect, useMemo, useRef, useState } from 'react'
 import type { CarPosition, EventEntry } from '../../../../shared/timing.ts'
 import { parseTimeMs } from '../../../../shared/timing.ts'
 import { CarDetails } from './CarDetails.tsx'
@@ -143,6 +143,42 @@ export const CarRow = memo(function CarRow({ car, entry, colour, byClass, fastes
 const ROW_H = 40
 const SECTION_H = 30
 const DETAILS_H = 230
+/** Boards longer than this render only the rows near the viewport (plus OVERSCAN px each side). */
+const VIRTUAL_ABOVE = 50
+const OVERSCAN = 600
+
+/** The visible band of the board body, in body coordinates, following the scrolling ancestor. */
+function useViewport(body: React.RefObject<HTMLDivElement | null>, enabled: boolean): { top: number; bottom: number } {
+  const [band, setBand] = useState({ top: 0, bottom: 4000 })
+  useEffect(() => {
+    const el = body.current
+    if (!enabled || !el) return
+    let scroller: HTMLElement | null = el.parentElement
+    while (scroller && !/(auto|scroll)/.test(getComputedStyle(scroller).overflowY)) scroller = scroller.parentElement
+    const target: HTMLElement | Window = scroller ?? window
+    let frame = 0
+    const measure = () => {
+      frame = 0
+      const r = el.getBoundingClientRect()
+      const viewTop = scroller ? scroller.getBoundingClientRect().top : 0
+      const viewH = scroller ? scroller.clientHeight : window.innerHeight
+      const top = Math.floor((viewTop - r.top) / 200) * 200
+      setBand((b) => (b.top === top && b.bottom === top + viewH + 200 ? b : { top, bottom: top + viewH + 200 }))
+    }
+    const onScroll = () => {
+      if (!frame) frame = requestAnimationFrame(measure)
+    }
+    measure()
+    target.addEventListener('scroll', onScroll, { passive: true })
+    window.addEventListener('resize', onScroll)
+    return () => {
+      target.removeEventListener('scroll', onScroll)
+      window.removeEventListener('resize', onScroll)
+      if (frame) cancelAnimationFrame(frame)
+    }
+  }, [body, enabled])
+  return band
+}
 
 export function Board() {
   const cars = useTiming((s) => s.cars)
@@ -160,6 +196,7 @@ export function Board() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [version, entries, group, sort, search, favourites, session?.classOrder],
   )
+  const bodyRef = useRef<HTMLDivElement>(null)
   const fav = new Set(favourites)
   const colours = session?.classColors
   // Layout: every row's y; the DOM keeps a stable order (by number) so a reorder only moves transforms.
@@ -182,7 +219,10 @@ export function Board() {
       }
     }
   }
-  const shown = [...places.keys()].sort()
+  const virtual = places.size > VIRTUAL_ABOVE
+  const band = useViewport(bodyRef, virtual)
+  const inView = (yy: number, h: number) => !virtual || (yy + h >= band.top - OVERSCAN && yy <= band.bottom + OVERSCAN)
+  const shown = [...places.keys()].filter((n) => inView(places.get(n)!.y, ROW_H)).sort()
   return (
     <div className="board" role="table" aria-label="Live timing" aria-rowcount={places.size + 1}>
       <div className="board-head" role="row">
@@ -198,8 +238,8 @@ export function Board() {
         <span role="columnheader" className="c-badges" />
         <span role="columnheader" className="c-fav" />
       </div>
-      <div className="board-body" style={{ height: y }}>
-        {heads.map((h) => (
+      <div className="board-body" style={{ height: y }} ref={bodyRef}>
+        {heads.filter((h) => inView(h.y, SECTION_H)).map((h) => (
           <div key={h.title} className="section" style={{ transform: `translateY(${h.y}px)` }}>
             {group === 'class' && h.title !== 'Favourites' && <span className="class-bar" style={{ background: classColour(h.title, colours) }} />}
             {h.title} <span className="hint">({h.count})</span>

@@ -143,11 +143,18 @@ export function InCarView({ number, onClose }: { number: string; onClose: () => 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [transport, number, version])
   const labels = ['Ahead in class', 'Ahead overall', 'You', 'Behind in class']
+  // Leaving the view leaves full screen too.
+  useEffect(() => () => void (document.fullscreenElement && document.exitFullscreen().catch(() => undefined)), [])
   return (
     <div className={`incar ${flagClass(p?.flag)}`} role="dialog" aria-label={`In-car view, car ${number}`}>
       <button className="incar-close" onClick={onClose} aria-label="Close the in-car view">
         ✕
       </button>
+      {typeof document !== 'undefined' && document.fullscreenEnabled && (
+        <button className="incar-full" onClick={() => (document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen()).catch(() => undefined)}>
+          Full screen
+        </button>
+      )}
       {!p ? (
         <p className="incar-wait">Car {number} has no position yet.</p>
       ) : (

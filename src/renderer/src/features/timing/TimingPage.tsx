@@ -17,9 +17,13 @@ export function TimingPage() {
   const canWrite = user?.role === 'admin' || user?.role === 'operator'
   useEffect(() => clearQueue, [])
   useTopic('timing.live', {}, receive)
-  const session = useTiming((s) => s.session)
-  const cars = useTiming((s) => s.cars)
-  const favourites = useTiming((s) => s.favourites)
+  // Narrow selections: this component must not re-render on every car update.
+  const hasSession = useTiming((s) => s.session !== null)
+  const carCount = useTiming((s) => s.cars.size)
+  const openInCar = () => {
+    const { favourites, cars } = useTiming.getState()
+    setInCar(favourites[0] ?? [...cars.values()].find((c) => c.overallPosition === 1)?.number ?? [...cars.keys()][0] ?? null)
+  }
   return (
     <section className="page timing-page">
       <Header canWrite={canWrite} />
@@ -30,12 +34,12 @@ export function TimingPage() {
           </button>
         ))}
         <span className="spacer" />
-        <button onClick={() => setInCar(favourites[0] ?? [...cars.values()].find((c) => c.overallPosition === 1)?.number ?? null)} disabled={!cars.size}>
+        <button onClick={openInCar} disabled={!carCount}>
           In-car view
         </button>
       </div>
       {connection !== 'open' && <p className="hint">Connecting…</p>}
-      {tab === 'board' && (session && cars.size ? <><BoardTools /><Board /></> : <p className="hint empty-board">No cars yet. The board fills as soon as the timing source sends its entry list.</p>)}
+      {tab === 'board' && (hasSession && carCount ? <><BoardTools /><Board /></> : <p className="hint empty-board">No cars yet. The board fills as soon as the timing source sends its entry list.</p>)}
       {tab === 'log' && <ControlLogTab canWrite={canWrite} />}
       {tab === 'flags' && <FlagsTab />}
       {inCar && <InCarPicker number={inCar} onPick={setInCar} onClose={() => setInCar(null)} />}
@@ -44,12 +48,12 @@ export function TimingPage() {
 }
 
 function InCarPicker({ number, onPick, onClose }: { number: string; onPick: (n: string) => void; onClose: () => void }) {
-  const cars = useTiming((s) => s.cars)
+  const numbers = useTiming((s) => [...s.cars.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).join(','))
   return (
     <>
       <InCarView number={number} onClose={onClose} />
       <select className="incar-pick" value={number} onChange={(e) => onPick(e.target.value)} aria-label="Car for the in-car view">
-        {[...cars.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).map((n) => (
+        {numbers.split(',').filter(Boolean).map((n) => (
           <option key={n} value={n}>
             #{n}
           </option>
@@ -139,7 +143,10 @@ function SourcePicker() {
 }
 
 function BoardTools() {
-  const { group, sort, search, setGroup, setSort, setSearch } = useTiming()
+  const group = useTiming((s) => s.group)
+  const sort = useTiming((s) => s.sort)
+  const search = useTiming((s) => s.search)
+  const { setGroup, setSort, setSearch } = useTiming.getState()
   return (
     <div className="toolbar board-tools">
       <div className="seg" role="group" aria-label="Grouping">
