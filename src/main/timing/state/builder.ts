@@ -194,7 +194,7 @@ export class SessionBuilder {
     if (!slot && this.#slots.size >= MAX_BUILDER_CARS) {
       // Full: a detached slot takes the record's writes and is forgotten (no patch, no position).
       this.capped++
-      return { car: emptyCar(number), lastSeenMs: this.#nowMs, lastLapMs: 0, totalMs: 0, bestMs: 0, hasRaceInfo: false, patch: null, isNew: true }
+      return { car: emptyCar(number), lastSeenMs: this.#nowMs, lastLapMs: 0, totalMs: 0, bestMs: 0, hasRaceInfo: false, patch: null, isNew: true, gapCodes: [] }
     }
     if (!slot) {
       const car = emptyCar(number)
