@@ -68,6 +68,8 @@ describe('messaging fuzz', () => {
         const kind = await probe(ws, frame, (m) => (m.type === 'Error' ? `Error ${m.data.code}` : m.type))
         stats.count(kind)
         expect(kind).not.toMatch(/^closed|Error 500/)
+        // Only the error codes docs/api/messaging.md lists (Errors table).
+        if (kind.startsWith('Error')) expect(['Error 400', 'Error 401', 'Error 403', 'Error 404', 'Error 429', 'Error 503']).toContain(kind)
       }),
       { seed: SEED, numRuns: runs(150) },
     )
@@ -89,6 +91,9 @@ describe('messaging fuzz', () => {
         const kind = await probe(ws, frame, (m) => (m.type === 'error' ? `error ${m.error_type}` : m.type))
         stats.count(kind)
         expect(kind).not.toMatch(/^closed|server_error/)
+        // Only the error_type values docs/api/messaging.md lists for the rooms dialect.
+        const documented = ['invalid_json', 'invalid_format', 'room_not_found', 'room_full', 'already_in_room', 'not_in_room', 'client_not_found', 'message_blocked', 'unauthorized', 'rate_limited', 'message_too_large', 'unsupported', 'connection_rejected']
+        if (kind.startsWith('error ')) expect(documented).toContain(kind.slice(6))
       }),
       { seed: SEED, numRuns: runs(150) },
     )
