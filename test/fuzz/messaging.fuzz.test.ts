@@ -55,6 +55,7 @@ const ROOMS_VALID = ['{"type":"join_room","room_id":"room_x"}', '{"type":"room_m
 describe('messaging fuzz', () => {
   it('/ws answers every hostile frame and stays up', async () => {
     const ws = await open('/ws')
+    const bystander = await open('/ws')
     const stats = tally('messaging /ws')
     const typed = hostileJson.chain((data) => fc.constantFrom('Subscribe', 'Unsubscribe', 'Broadcast', 'DirectMessage', 'History', 'Ping', 'X-Foo', 'Ack').map((type) => JSON.stringify({ type, data, id: 'f' })))
     const binary = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.string({ maxLength: 20 }), fc.uint8Array({ maxLength: 100 }), fc.integer({ min: -3, max: 3 })).map(([type, addr, body, skew]) => {
@@ -67,16 +68,22 @@ describe('messaging fuzz', () => {
         const kind = await probe(ws, frame, (m) => (m.type === 'Error' ? `Error ${m.data.code}` : m.type))
         stats.count(kind)
         expect(kind).not.toMatch(/^closed|Error 500/)
+        // Only the error codes docs/api/messaging.md lists (Errors table).
+        if (kind.startsWith('Error')) expect(['Error 400', 'Error 401', 'Error 403', 'Error 404', 'Error 429', 'Error 503']).toContain(kind)
       }),
       { seed: SEED, numRuns: runs(150) },
     )
     stats.save()
     expect(await probe(ws, '{"type":"Ping","data":{"timestamp":9}}', (m) => m.type)).toBe('Pong')
+    // Another connection, idle during the fuzzing, still works.
+    expect(await probe(bystander, '{"type":"Ping","data":{"timestamp":9}}', (m) => m.type)).toBe('Pong')
     ws.close()
+    bystander.close()
   })
 
   it('/chat answers every hostile frame and stays up', async () => {
     const ws = await open('/chat?clientId=fuzz')
+    const bystander = await open('/chat?clientId=bystander')
     const stats = tally('messaging /chat')
     const typed = hostileJson.chain((data) => fc.constantFrom('join_room', 'leave_room', 'room_message', 'direct_message', 'ping', 'pong').map((type) => JSON.stringify({ type, room_id: data, target_client_id: data, message: data, data })))
     await fc.assert(
@@ -84,11 +91,16 @@ describe('messaging fuzz', () => {
         const kind = await probe(ws, frame, (m) => (m.type === 'error' ? `error ${m.error_type}` : m.type))
         stats.count(kind)
         expect(kind).not.toMatch(/^closed|server_error/)
+        // Only the error_type values docs/api/messaging.md lists for the rooms dialect.
+        const documented = ['invalid_json', 'invalid_format', 'room_not_found', 'room_full', 'already_in_room', 'not_in_room', 'client_not_found', 'message_blocked', 'unauthorized', 'rate_limited', 'message_too_large', 'unsupported', 'connection_rejected']
+        if (kind.startsWith('error ')) expect(documented).toContain(kind.slice(6))
       }),
       { seed: SEED, numRuns: runs(150) },
     )
     stats.save()
     expect(await probe(ws, '{"type":"ping"}', (m) => m.type)).toBe('pong')
+    expect(await probe(bystander, '{"type":"ping"}', (m) => m.type)).toBe('pong')
     ws.close()
+    bystander.close()
   })
 })

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { ConfigError, loadConfig, parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
-import { hostileFrames, hostileJson, runs, SEED, tally } from './lib.ts'
+import { uiApi } from '../../src/shared/ui-api/index.ts'
+import { hostileFrames, hostileJson, LONG, runs, SEED, tally } from './lib.ts'
 
 let core: Core
 let url: string
@@ -17,9 +18,9 @@ beforeAll(async () => {
 })
 afterAll(() => core.stop())
 
-function open(): Promise<WebSocket> {
+function open(token?: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url)
+    const ws = new WebSocket(token ? `${url}?token=${token}` : url)
     ws.once('message', () => resolve(ws)) // hello
     ws.once('error', reject)
   })
@@ -64,6 +65,8 @@ describe('fuzz: UI API over WebSocket', () => {
         const kind = await probe(ws, frame)
         t.count(kind)
         // A hostile frame gets an error or, for a valid subscription, its result; never a crash or 1011.
+        // Errors carry only the codes docs/api/ui.md lists, and never `internal` (a handler that threw).
+        if (kind.startsWith('error:')) expect(['unknown_method', 'unknown_topic', 'invalid_params', 'unauthenticated', 'forbidden', 'not_found', 'conflict', 'rate_limited', 'unavailable', 'bad_request']).toContain(kind.slice(6))
         return kind !== 'closed:1011' && kind !== 'closed:1006'
       }),
       { seed: SEED, numRuns: runs(300) },
@@ -75,6 +78,32 @@ describe('fuzz: UI API over WebSocket', () => {
     bystander.close()
     t.save()
   })
+
+  it('as an admin, every command and topic with hostile params: a result or a documented error, never `internal`', async () => {
+    const t = tally('ui-ws-admin')
+    const { token } = await core.ctx.auth.issue('admin', 'admin')
+    let ws = await open(token)
+    const bystander = await open()
+    const field = fc.oneof(hostileJson, fc.string({ maxLength: 20 }), fc.integer({ min: -2, max: 100 }), fc.constantFrom('none', 'sim', 'generator', 'admin', 'viewer', 'a.b', '1', 'note'))
+    const params = fc.oneof(hostileJson, fc.dictionary(fc.constantFrom('spec', 'number', 'car', 'limit', 'topic', 'payload', 'username', 'password', 'role', 'changes', 'keys', 'id', 'kind', 'action', 'button', 'fault', 'text', 'name', 'since', 'target', 'message'), field, { maxKeys: 4 }))
+    const call = fc.record({ t: fc.constantFrom('call', 'call', 'sub'), id: fc.nat({ max: 1e6 }), method: fc.constantFrom(...Object.keys(uiApi.commands)), topic: fc.constantFrom(...Object.keys(uiApi.topics)), params })
+    await fc.assert(
+      fc.asyncProperty(call, async (m) => {
+        if (ws.readyState !== ws.OPEN) ws = await open(token)
+        // Never delete the admin this test logs in as, nor turn this core into something else entirely.
+        if (m.method === 'users.delete' || m.method === 'device.setSource' || m.method === 'timing.source.set') m.method = 'status.get'
+        const kind = await probe(ws, JSON.stringify(m))
+        t.count(kind)
+        if (kind.startsWith('error:')) expect(['unknown_method', 'unknown_topic', 'invalid_params', 'unauthenticated', 'forbidden', 'not_found', 'conflict', 'rate_limited', 'unavailable', 'bad_request']).toContain(kind.slice(6))
+        expect(kind).not.toMatch(/^closed/)
+      }),
+      { seed: SEED, numRuns: runs(200, 5000) },
+    )
+    expect(await probe(bystander, VALID[0]!)).toBe('result')
+    ws.close()
+    bystander.close()
+    t.save()
+  }, LONG ? 900_000 : 60_000)
 
   it('loads any config file into a valid config or one ConfigError line, never a crash', () => {
     const t = tally('config')

@@ -13,6 +13,10 @@ export const passwordSchema = z.string().min(8, 'password: at least 8 characters
 export const credentialsSchema = z.object({ username: z.string().max(64), password: z.string().max(256) }).strict()
 export const newUserSchema = z.object({ username: usernameSchema, password: passwordSchema, role: z.enum(ROLES) }).strict()
 
+/** sessions.ended: 1 = logged out (or all of a user's sessions ended), 2 = idle past sessionIdleMinutes. */
+const ENDED_LOGOUT = 1
+const ENDED_IDLE = 2
+
 export type AuthErrorCode = 'invalid_credentials' | 'throttled' | 'invalid_token' | 'expired_token' | 'not_found' | 'conflict' | 'last_admin'
 
 export class AuthError extends Error {
@@ -174,14 +178,14 @@ export class Auth {
     if (!session) {
       // Issued by another instance on the same backplane (shared secret), or before a restart.
       const row = this.#store.prepare('SELECT last_seen, ended FROM sessions WHERE sid = ?').get(sid) as { last_seen: number; ended: number } | undefined
-      if (row?.ended) throw new AuthError('expired_token', 'Session ended (logged out)')
+      if (row?.ended) throw new AuthError('expired_token', row.ended === ENDED_IDLE ? 'Session expired' : 'Session ended (logged out)')
       if (row && now - row.last_seen >= this.#idleMs) throw new AuthError('expired_token', 'Session expired')
       if (!row && (payload.iat ?? 0) * 1000 < now - this.#idleMs) throw new AuthError('expired_token', 'Session expired')
       session = { username, lastSeen: now, persistedAt: 0 }
       this.#sessions.set(sid, session)
     }
     if (now - session.lastSeen >= this.#idleMs) {
-      this.#endSession(sid)
+      this.#endSession(sid, ENDED_IDLE)
       throw new AuthError('expired_token', 'Session expired')
     }
     this.touch(sid, now)
@@ -216,12 +220,12 @@ export class Auth {
     if (p.sid) this.#endSession(p.sid)
   }
 
-  #endSession(sid: string): void {
+  #endSession(sid: string, why: number = ENDED_LOGOUT): void {
     const s = this.#sessions.get(sid)
     this.#sessions.delete(sid)
     this.#store
-      .prepare('INSERT INTO sessions(sid, username, last_seen, ended) VALUES (?, ?, ?, 1) ON CONFLICT(sid) DO UPDATE SET ended = 1')
-      .run(sid, s?.username ?? '', Date.now())
+      .prepare('INSERT INTO sessions(sid, username, last_seen, ended) VALUES (?, ?, ?, ?) ON CONFLICT(sid) DO UPDATE SET ended = excluded.ended')
+      .run(sid, s?.username ?? '', Date.now(), why)
   }
 
   listUsers(): UserRecord[] {

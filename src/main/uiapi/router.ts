@@ -62,6 +62,11 @@ export class UiRouter {
     this.#topics.set(name, { perm, fn: fn as Entry['fn'] })
   }
 
+  /** Every registered command with the permission it needs (null = anyone): the security suite checks each. */
+  commands(): Array<{ method: string; permission: Permission | null }> {
+    return [...this.#commands].map(([method, e]) => ({ method, permission: e.perm }))
+  }
+
   async call(method: string, rawParams: unknown, ctx: UiContext): Promise<unknown> {
     const def = (uiApi.commands as Record<string, { params: { safeParse(v: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } } }>)[method]
     const entry = this.#commands.get(method)

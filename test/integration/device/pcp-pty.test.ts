@@ -107,6 +107,36 @@ describe('PCP over a socat PTY pair', () => {
   })
 })
 
+describe('the serial line vanishes mid-command', () => {
+  it('a write in flight when the PTY dies gets a clear error (never a confirmation), nothing is broadcast, and the next write after the line returns confirms', async () => {
+    const a = await admin()
+    const watcher = await admin()
+    await connected()
+    await emu.control('fault slow 600') // the answer is still on its way when the line goes
+    const before = watcher.messages.length
+    a.send({ saturation: 17 })
+    await new Promise((r) => setTimeout(r, 100))
+    const t0 = Date.now()
+    await pty.kill()
+    const answer = await a.next((m) => 'saturation' in m || m.key === 'saturation', 4000)
+    expect(answer).toMatchObject({ key: 'saturation', error: expect.stringMatching(/^(Device unavailable|Device timeout)$/) })
+    expect(Date.now() - t0).toBeLessThan(3000)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(watcher.messages.slice(before).filter((m) => 'saturation' in m)).toEqual([])
+    await pty.start()
+    await emu.waitFor((e) => e.event === 'port' && e.state === 'open', 5000, false)
+    await emu.control('fault none')
+    await connected()
+    // The resync after reconnecting reports what the device really holds (the lost command may or may not
+    // have reached it: the model follows the device, not the failed request); then a new write confirms.
+    const resynced = await watcher.next((m) => 'saturation' in m, 1500).catch(() => null)
+    if (resynced) expect([17, 50]).toContain(resynced.saturation)
+    a.send({ saturation: 18 })
+    expect(await a.next((m) => Array.isArray(m.info))).toEqual({ saturation: 18, info: ['saturation'] })
+    expect(await watcher.next((m) => m.saturation === 18)).toEqual({ saturation: 18 })
+  })
+})
+
 describe('PCP emulator faults, end to end', () => {
   it('silent: the write times out per key and the heartbeat drops the link; clearing it reconnects', async () => {
     const a = await admin()

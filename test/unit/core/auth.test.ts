@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Auth, AuthError, generatePassword, hashPassword, verifyPassword } from '../../../src/main/auth/index.ts'
 import { silentLogger } from '../../../src/main/log/index.ts'
 import { Store } from '../../../src/main/store/index.ts'
@@ -37,6 +37,22 @@ describe('auth', () => {
     await auth.logout(token)
     await expect(auth.verify(token)).rejects.toMatchObject({ code: 'expired_token' })
     await expect(auth.verify(token.slice(0, -3) + 'abc')).rejects.toMatchObject({ code: 'invalid_token' })
+  })
+
+  it('an idle session says "Session expired" every time, not "logged out" (found by test/security/auth.test.ts)', async () => {
+    const { auth } = make(1)
+    await auth.ensureAdmin('admin-password')
+    const { token } = await auth.login('admin', 'admin-password')
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 })
+    try {
+      await expect(auth.verify(token)).rejects.toMatchObject({ code: 'expired_token', message: 'Session expired' })
+      await expect(auth.verify(token)).rejects.toMatchObject({ code: 'expired_token', message: 'Session expired' })
+    } finally {
+      vi.useRealTimers()
+    }
+    const other = await auth.login('admin', 'admin-password')
+    await auth.logout(other.token)
+    await expect(auth.verify(other.token)).rejects.toMatchObject({ message: 'Session ended (logged out)' })
   })
 
   it('throttles after 5 failures for a user or an address, saying when to retry', async () => {

@@ -149,3 +149,17 @@ describe('race generator', () => {
     expect(new Set([...b.cars.values()].map((c) => c.overallPosition)).size).toBe(20)
   })
 })
+
+describe('bounded by a hostile feed (found by test/fuzz/rmonitor.fuzz.test.ts)', () => {
+  it('caps cars, competitors and classes; the first ones keep working', () => {
+    const b = new SessionBuilder({ eventId: 1 })
+    const lines: string[] = []
+    for (let i = 0; i < 1200; i++) lines.push(`$A,"R${i}","${i}",${i},"F","L","",${i}`, `$C,${i},"Class ${i}"`, `$G,1,"X${i}",1,"00:01:00.000"`)
+    b.processBatch(recs(...lines), 1000)
+    expect(b.cars.size).toBeLessThanOrEqual(500)
+    expect(b.capped).toBeGreaterThan(1000)
+    const r = b.processBatch(recs('$G,3,"R0",7,"00:10:00.000"'), 2000)
+    expect(b.cars.get('0')).toMatchObject({ lastLapCompleted: 7 })
+    expect(r.cars.some((c) => c.number === '0')).toBe(true)
+  })
+})

@@ -110,5 +110,22 @@ describe('time helpers', () => {
   })
 })
 
+describe('found by test/fuzz/rmonitor.fuzz.test.ts', () => {
+  it('$L without a driver id but with a class formats back to the same record', () => {
+    const r = ok('$L,"12","1","Line","2026-11-22","10:00:00.000",,"GT3"')
+    expect(r).toMatchObject({ driverId: null, className: 'GT3' })
+    expect(ok(formatRecord(r))).toEqual(r)
+  })
+
+  it('a whole over-long line inside one chunk is reported, never passed on', () => {
+    const lines: string[] = []
+    let overflows = 0
+    const s = new LineSplitter((l) => lines.push(l), () => overflows++)
+    s.push(`${'x'.repeat(MAX_LINE + 1)}\r\n$I,"1","2"\r\n`)
+    expect(overflows).toBe(1)
+    expect(lines).toEqual(['$I,"1","2"'])
+  })
+})
+
 // Keep the type import used.
 export type { RMonitorRecord }

@@ -221,7 +221,8 @@ export function formatRecord(r: RMonitorRecord): string {
     case 'COR':
       return `$COR,${q(r.regNo)},${q(r.number)},${r.laps},${q(r.totalTime)},${q(r.correction)}`
     case 'L':
-      return `$L,${q(r.regNo)},${q(r.lineNumber)},${q(r.lineName)},${q(r.date)},${q(r.time)}${r.driverId !== null ? ',' + r.driverId : ''}${r.className !== null ? ',' + q(r.className) : ''}`
+      // An absent driver id before a class name stays an empty field, or the class would land in its slot.
+      return `$L,${q(r.regNo)},${q(r.lineNumber)},${q(r.lineName)},${q(r.date)},${q(r.time)}${r.driverId !== null || r.className !== null ? ',' + (r.driverId ?? '') : ''}${r.className !== null ? ',' + q(r.className) : ''}`
     case 'T':
       return `$T,${q(r.name)},${q(r.shortName)},${q(r.distance)},${r.sections.length}${r.sections.map((s) => `,${q(s.name)},${q(s.start)},${q(s.end)},${s.distance}`).join('')}`
   }
@@ -255,6 +256,7 @@ export class LineSplitter {
       const c = data.charCodeAt(i)
       if (c === 10 || c === 13) {
         if (this.#overflow) this.#overflow = false
+        else if (i - start > MAX_LINE) this.#onOverflow() // a whole over-long line inside one chunk
         else if (i > start) this.#onLine(data.slice(start, i))
         start = i + 1
       }

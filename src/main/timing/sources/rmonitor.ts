@@ -86,6 +86,8 @@ export class RMonitorTcpSource extends RMonitorBased {
   readonly kind = 'rmonitor' as const
   readonly #client: RMonitorClient
   #lines: string[] = []
+  /** A new connection: the server's first lines are its whole current picture (see RMonitorServer). */
+  #fresh = false
 
   constructor(spec: string, feed: TimingFeed, eventId: number, host: string, port: number) {
     super(spec, feed, eventId)
@@ -93,6 +95,13 @@ export class RMonitorTcpSource extends RMonitorBased {
       host,
       port,
       onLine: (line) => {
+        if (this.#fresh) {
+          // Start the new connection's picture with a reset, so cars of a field that is gone (the timing
+          // server restarted with another race while we were away) do not linger beside the new ones.
+          // With the entry list in the same batch it is a mid-race reset: last laps are kept.
+          this.#fresh = false
+          this.ingest.line(resyncReset())
+        }
         this.#lines.push(line)
         this.ingest.line(line)
       },
@@ -103,7 +112,12 @@ export class RMonitorTcpSource extends RMonitorBased {
       },
       onBroken: (line, reason) => this.ingest.broken(line, reason),
       onState: (state, detail) => {
-        if (state !== 'live') feed.session({ isLive: false })
+        if (state === 'live') this.#fresh = true
+        else {
+          // The builder must know too, or the next heartbeat (isLive already true there) patches nothing.
+          this.ingest.builder.markOffline()
+          feed.session({ isLive: false })
+        }
         this.setState(state, detail)
       },
     })
@@ -129,6 +143,14 @@ export class RMonitorTcpSource extends RMonitorBased {
     this.#flushTimer = null
     this.setState('stopped')
   }
+}
+
+/** A `$I` (timing reset) stamped now; not the standalone-reset marker, which the builder ignores mid-race. */
+function resyncReset(): string {
+  const d = new Date()
+  const p = (n: number, w = 2) => String(n).padStart(w, '0')
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()]
+  return `$I,"${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}","${p(d.getDate())} ${month} ${p(d.getFullYear() % 100)}"`
 }
 
 /** Max capture size we load for replay (the largest real capture is < 1 MB). */

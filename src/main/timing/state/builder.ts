@@ -57,6 +57,13 @@ export interface BatchResult {
   cars: CarPositionPatch[]
 }
 
+/**
+ * A hostile or broken feed can name any number of cars and classes: past these, new ones are dropped
+ * (counted in `capped`) so memory and the per-batch position sort stay bounded. Real fields are < 100 cars.
+ */
+export const MAX_BUILDER_CARS = 500
+export const MAX_BUILDER_CLASSES = 200
+
 export interface BuilderOptions {
   eventId: number
   eventName?: string
@@ -125,6 +132,8 @@ export class SessionBuilder {
   /** Records applied / ignored ($COR, standalone resets) so far. */
   applied = 0
   ignored = 0
+  /** Records about cars or classes beyond MAX_BUILDER_CARS / MAX_BUILDER_CLASSES (dropped). */
+  capped = 0
 
   constructor(opts: BuilderOptions) {
     this.session = emptySession(opts.eventId)
@@ -182,6 +191,11 @@ export class SessionBuilder {
     return out
   }
 
+  /** The feed went away: not live until the next heartbeat (emitted with the next batch). */
+  markOffline(): void {
+    this.#setS('isLive', false)
+  }
+
   #setS<Key extends keyof SessionState>(key: Key, value: SessionState[Key]): void {
     if (this.session[key] === value) return
     this.session[key] = value
@@ -190,6 +204,11 @@ export class SessionBuilder {
 
   #slot(number: string): Slot {
     let slot = this.#slots.get(number)
+    if (!slot && this.#slots.size >= MAX_BUILDER_CARS) {
+      // Full: a detached slot takes the record's writes and is forgotten (no patch, no position).
+      this.capped++
+      return { car: emptyCar(number), lastSeenMs: this.#nowMs, lastLapMs: 0, totalMs: 0, bestMs: 0, hasRaceInfo: false, patch: null, isNew: true, gapCodes: [] }
+    }
     if (!slot) {
       const car = emptyCar(number)
       car.eventId = String(this.session.eventId)
@@ -229,6 +248,10 @@ export class SessionBuilder {
       case 'A':
       case 'COMP': {
         let c = this.#competitors.get(r.regNo)
+        if (!c && this.#competitors.size >= MAX_BUILDER_CARS) {
+          this.capped++
+          return
+        }
         if (!c) {
           c = { regNo: r.regNo, number: r.number, transponder: 0, firstName: '', lastName: '', nationality: '', classNo: 0, additional: '' }
           this.#competitors.set(r.regNo, c)
@@ -271,6 +294,10 @@ export class SessionBuilder {
         return
       }
       case 'C':
+        if (!this.#classes.has(r.classNo) && this.#classes.size >= MAX_BUILDER_CLASSES) {
+          this.capped++
+          return
+        }
         if (this.#classes.get(r.classNo) !== r.description) {
           this.#classes.set(r.classNo, r.description)
           // Re-evaluate every car's class name, as RedMist does when a class arrives late or changes.
