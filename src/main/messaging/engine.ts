@@ -97,6 +97,7 @@ export class MessagingEngine implements Engine {
     this.#off = []
     this.#rtc.close()
     this.rooms.close()
+    this.hub.unregisterAll()
     await this.hub.bus.backplane.stop()
     this.#state = 'stopped'
   }
