@@ -113,6 +113,7 @@ export class MessagingEngine implements Engine {
     this.#off = []
     this.#rtc.close()
     this.rooms.close()
+    this.hub.unregisterAll()
     this.#scale?.stop()
     await this.hub.bus.backplane.stop()
     this.#state = 'stopped'

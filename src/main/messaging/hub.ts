@@ -162,6 +162,15 @@ export class MessagingHub {
     this.events.emit('connections')
   }
 
+  /**
+   * Shutdown: forgets every connection now (recording each user's last_seen while the store is open).
+   * Their sockets finish the close handshake later; by then unregister() has nothing left to do, so a
+   * late close never touches a closed database.
+   */
+  unregisterAll(): void {
+    for (const conn of [...this.#connections.values()]) this.unregister(conn)
+  }
+
   connection(id: string): HubConnection | undefined {
     return this.#connections.get(id)
   }

@@ -46,3 +46,28 @@ describe('offline direct messages', () => {
     await t.stop()
   })
 })
+
+describe('shutdown with connections open (found by the long fuzz run)', () => {
+  it('the engine forgets every connection when it stops (the UI API messaging.live person too), recording presence while the store is open', async () => {
+    const t1 = await startCore()
+    const dave = await t1.token('dave')
+    // The Messages page of a logged-in browser: a messaging.live subscription makes 'dave' a person on the hub.
+    const { WebSocket } = await import('ws')
+    const ui = new WebSocket(`${t1.ws}/ui?token=${dave}`)
+    await new Promise((r) => ui.once('message', r))
+    ui.send(JSON.stringify({ t: 'sub', id: 1, topic: 'messaging.live', params: {} }))
+    await waitFor(() => t1.messaging.hub.presence.isOnline('dave'))
+    // Before the fix the person was forgotten only when the /ui socket closed — after the core had closed
+    // the store: its presence write threw "database is not open" as an uncaught exception.
+    await t1.messaging.stop()
+    expect(t1.messaging.hub.connectionCount).toBe(0)
+    expect(t1.messaging.hub.presence.get('dave')).toMatchObject({ status: 'offline', last_seen: expect.any(Number) })
+    await t1.stop()
+    ui.terminate()
+  })
+})
+
+async function waitFor(fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !fn(); i++) await sleep(10)
+  expect(fn()).toBe(true)
+}
