@@ -2,11 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../helpers/web-build.ts'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
+import { launchChromium, watchProblems } from '../helpers/browser.ts'
 
 // The renderer in its desktop mode, in Chromium: the preload's `window.pitwall` is stood in for by a
 // bridge (injected before the page loads) that forwards the UI API to a real core and plays the shell's
@@ -77,16 +78,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pitwall-e2e-desk-'))
   core = await createCore(parseConfig({ port: 0, host: '127.0.0.1', dataDir, logToConsole: false, adminPassword: 'test-admin-pw', timing: { source: 'none' }, device: { source: 'sim' } }), { webRoot: WEB_ROOT })
   const { token } = await core.ctx.auth.issue('admin', 'admin')
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-  })
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+  watchProblems(page, problems)
   await page.addInitScript({ content: BRIDGE.replace('TOKEN', JSON.stringify(token)) })
 })
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../helpers/web-build.ts'
 import { parseConfig } from '../../src/main/config/index.ts'
@@ -10,6 +10,7 @@ import { type Core, createCore } from '../../src/main/core/index.ts'
 import { ViscaEmulator } from '../../src/main/device/emulators/visca-emulator.ts'
 import { SerialTransport } from '../../src/main/device/transport/serial.ts'
 import { PtyPair } from '../integration/device/helpers.ts'
+import { launchChromium, watchProblems } from '../helpers/browser.ts'
 
 // The Device page in a real Chromium against a real core: link state, the emulator's buttons and
 // faults, the decoded traffic log, switching the driver to a VISCA camera on a socat PTY and its extras.
@@ -37,16 +38,9 @@ beforeAll(async () => {
   cam = new ViscaEmulator()
   camLine = await SerialTransport.open({ path: pty.dev, baudRate: 9600 })
   cam.attach(camLine)
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-  })
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+  watchProblems(page, problems)
   await page.goto(core.url)
   await page.getByLabel('User').fill('admin')
   await page.getByLabel('Password').fill('test-admin-pw')

@@ -2,13 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../helpers/web-build.ts'
 import { type CameraEngine, SimController } from '../../src/main/camera/index.ts'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
 import { V1Client, wsUrl } from '../helpers/v1-client.ts'
+import { launchChromium, watchProblems } from '../helpers/browser.ts'
 
 // The Device page in a real Chromium against a real core and a real v1 client: a control for every
 // key, live updates from LAN clients and the device, writes from the page, disabled-with-reason.
@@ -36,16 +37,9 @@ beforeAll(async () => {
   // This page test drives the camera room's SimController (its fine-grained hooks); the device
   // room's part of the page (the PCP emulator's link and traffic) is test/e2e/device-page.test.ts.
   await (core.engines.find((e) => e.name === 'camera') as CameraEngine).model.replaceController(new SimController())
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-  })
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+  watchProblems(page, problems)
   lan = await V1Client.open(wsUrl(core.url))
   await lan.login('admin', 'test-admin-pw')
 })

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureWebBuild } from '../helpers/web-build.ts'
@@ -10,6 +10,7 @@ import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
 import { RpcClient, RpcDataSource, RpcTags, RunPlanCrudTags } from '../../src/main/rpc/index.ts'
 import type { RunPlanItem } from '../../src/shared/runplan.ts'
+import { launchChromium, watchProblems } from '../helpers/browser.ts'
 
 // The run plan page in Chromium, kept in sync with an RPC client in Node; and the RPC client itself
 // running in the browser (bundled from src/main/rpc), talking acbinary to the hub.
@@ -44,16 +45,9 @@ beforeAll(async () => {
   token = (await core.ctx.auth.issue('admin', 'admin')).token
   node = new RpcClient({ url: `${core.url}/hubs/rpc`, accessTokenFactory: () => token })
   await node.start()
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-  })
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+  watchProblems(page, problems)
 })
 
 afterAll(async () => {

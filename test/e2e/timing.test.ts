@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/main/config/index.ts'
 import { type Core, createCore } from '../../src/main/core/index.ts'
@@ -10,6 +10,7 @@ import type { TimingEngine } from '../../src/main/timing/index.ts'
 import type { ReplaySource } from '../../src/main/timing/sources/rmonitor.ts'
 import { capturePath } from '../helpers/shared.ts'
 import { ensureWebBuild, WEB_ROOT } from '../helpers/web-build.ts'
+import { launchChromium, watchProblems } from '../helpers/browser.ts'
 
 // The timing board in a real Chromium against a real core replaying a real capture.
 
@@ -33,13 +34,10 @@ beforeAll(async () => {
   )
   timing = core.engines.find((e) => e.name === 'timing') as TimingEngine
   await (timing.sourceObject as ReplaySource).done
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
+  browser = await launchChromium()
   // A tall window keeps every row of the 76-car capture rendered; the 120-car test covers virtual scrolling.
   page = await browser.newPage({ viewport: { width: 1400, height: 3000 } })
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-  })
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+  watchProblems(page, problems)
   await page.goto(core.url)
   await page.getByLabel('User').fill('admin')
   await page.getByLabel('Password').fill('test-admin-pw')

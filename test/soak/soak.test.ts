@@ -1,6 +1,6 @@
 // Soak: 500 LAN clients across the APIs while the generated race runs and the emulated device changes.
 // CI runs 2 minutes (SOAK_MINUTES to change; `npm run soak` runs 30). Criteria: zero errors, memory and
-// handle counts flat, latency percentiles stable; the figures go to BENCHMARKS.md (section "soak").
+// handle counts flat, latency percentiles stable; `npm run soak` writes the figures to BENCHMARKS.md ("soak").
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -149,9 +149,12 @@ describe(`soak (${MINUTES} min, ${Object.values(MIX).reduce((a, b) => a + b)} cl
       `Messages received by clients: ${received}. Errors: ${errors.length}.`,
       '',
     ].join('\n')
-    const file = 'BENCHMARKS.md'
-    const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n'
-    writeFileSync(file, old.replace(/## soak\n[\s\S]*?(?=\n## |$)/, '').trimEnd() + '\n\n' + table)
+    // `npm run soak` records the figures in BENCHMARKS.md; inside `npm test` they are printed only.
+    if (process.env.SOAK_REPORT === '1') {
+      const file = 'BENCHMARKS.md'
+      const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n'
+      writeFileSync(file, old.replace(/## soak\n[\s\S]*?(?=\n## |$)/, '').trimEnd() + '\n\n' + table)
+    } else console.log(table)
 
     expect(errors.slice(0, 5)).toEqual([])
     expect(received).toBeGreaterThan(MIX.camera * 100)

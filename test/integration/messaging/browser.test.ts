@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import ts from 'typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sharedDir } from '../../helpers/shared.ts'
 import { startCore, type TestCore } from './helpers.ts'
+import { launchChromium } from '../../helpers/browser.ts'
 
 /** The spec's own `RealtimeProtocolClient` class, taken from the spec file and transpiled (not rewritten). */
 function specClient(): string {
@@ -20,10 +21,7 @@ let browser: Browser
 
 beforeAll(async () => {
   t = await startCore()
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()

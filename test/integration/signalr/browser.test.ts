@@ -5,9 +5,10 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { login, startCore, type TestCore } from './helpers.ts'
+import { launchChromium } from '../../helpers/browser.ts'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const BUNDLE = `${ROOT}node_modules/@microsoft/signalr/dist/browser/signalr.min.js`
@@ -47,11 +48,7 @@ beforeAll(async () => {
   foreignSite = await pageServer()
   t = await startCore({ allowedOrigins: [siteUrl(allowedSite)] }, { webRoot })
   token = await login(t.url)
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  browser = await launchChromium()
   page = await browser.newPage()
   page.on('pageerror', (e) => problems.push(e.message))
   await page.goto(`${t.url}/index.html`)
