@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { type CameraKey, type CameraState, type CameraValue, defaultCameraState, MAX_SENSORS } from '../../../shared/camera-keys.ts'
+import { type CameraKey, type CameraState, type CameraValue, defaultCameraState, isCanonicalValue, MAX_SENSORS } from '../../../shared/camera-keys.ts'
 import { encodeFrame, LineSplitter, NAK, NAK_TEXT, type NakCode, PCP_VERSION, parseFrame, parsePairs } from '../pcp/codec.ts'
 import { decodeValue, encodeValue, PCP_KEYS, pcpCode, pcpKeyByCode } from '../pcp/keys.ts'
 import type { Transport } from '../transport/transport.ts'
@@ -117,9 +117,26 @@ export class PcpEmulator extends EventEmitter<PcpEmulatorEvents> {
     this.#changeAndNotify(changes)
   }
 
-  /** Changes values as if done on the device (menu, knob) and tells the host. */
+  /**
+   * Changes values as if done on the device (menu, knob) and tells the host. A device's own controls only
+   * produce valid values: anything else is refused here, so the emulator never holds a state it could not
+   * put on the wire (it would fail later, answering the host's reads).
+   */
   setLocal(changes: Partial<CameraState>): void {
+    for (const [k, v] of Object.entries(changes)) {
+      const def = PCP_KEYS.find((p) => p.key === k)?.def
+      if (!def || !isCanonicalValue(def, v)) throw new RangeError(`not a valid ${k}: ${JSON.stringify(v)}`)
+    }
     this.#changeAndNotify(changes)
+  }
+
+  /**
+   * A misbehaving device: sends an event frame with these raw `code=token` pairs without changing its own
+   * state (tests of what the host does with values outside the key table). Throws when the pairs cannot
+   * form a frame at all (over 255 bytes, not printable ASCII).
+   */
+  rawEvent(pairs: Array<[code: string, token: string]>): void {
+    this.#event(pairs)
   }
 
   stop(): void {
