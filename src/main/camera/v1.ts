@@ -4,7 +4,7 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import { ANONYMOUS, type Permission, type Principal, permissionsOf } from '../../shared/auth.ts'
 import { CAMERA_KEYS, type CameraChanges, canReadKey, cameraKeyDef, type LinkStatus } from '../../shared/camera-keys.ts'
 import { type Auth, AuthError } from '../auth/index.ts'
-import { type LanServer, refuseUpgrade, tokenFrom } from '../lan/index.ts'
+import { type LanServer, preFrame, refuseUpgrade, sendFrame, tokenFrom } from '../lan/index.ts'
 import type { Logger } from '../log/index.ts'
 import type { CameraModel, KeyError, WriteOutcome } from './model.ts'
 
@@ -108,8 +108,8 @@ export class CameraV1Server {
   }
 
   /**
-   * Fan-out of a confirmed change: serialized once per permission class (the keys a class may read)
-   * and the same bytes sent to every client of that class, the sender included.
+   * Fan-out of a confirmed change: serialized and framed once per permission class (the keys a class
+   * may read) and the same frame written to every client of that class, the sender included.
    */
   broadcast(changes: CameraChanges): void {
     for (const cls of this.#classes.values()) {
@@ -121,7 +121,8 @@ export class CameraV1Server {
       }
       if (!visible) continue
       const bytes = Buffer.from(JSON.stringify(visible))
-      for (const c of cls.clients) this.#send(c, bytes)
+      const frame = preFrame(bytes, false)
+      for (const c of cls.clients) this.#send(c, bytes, frame)
     }
   }
 
@@ -352,7 +353,7 @@ export class CameraV1Server {
   }
 
   /** Sends unless the client has stopped reading: past the buffer bound it is cut off (others are not held up). */
-  #send(c: Client, data: string | Buffer): void {
+  #send(c: Client, data: string | Buffer, frame?: Buffer): void {
     const ws = c.ws
     if (ws.readyState !== 1) return
     if (ws.bufferedAmount > this.#o.maxBufferedBytes) {
@@ -362,7 +363,8 @@ export class CameraV1Server {
       ws.terminate()
       return
     }
-    ws.send(data, { binary: false })
+    if (frame) sendFrame(ws, frame, data as Buffer, false)
+    else ws.send(data, { binary: false })
   }
 
   /**
